@@ -1,0 +1,17 @@
+"""sbexplore: explore Selective-Backprop (Jiang et al. 2019, arXiv:1910.00762).
+
+One-liners: `train(cfg)` (blocking), `start(cfg)` (background), `load_run(path)`, `sweep(...)`;
+`sbexplore.ui.Dashboard()` in a notebook. The core imports no Jupyter or plotly.
+"""
+
+from __future__ import annotations
+
+from sbexplore._version import __version__
+
+from sbexplore.config import RunConfig
+from sbexplore.errors import ConfigError, DataError, UserError
+from sbexplore.records import Run, load_run
+from sbexplore.trainer import Callback, Trainer, train
+
+__all__ = ["Callback", "ConfigError", "DataError", "Run", "RunConfig", "Trainer", "UserError",
+           "__version__", "load_run", "train"]

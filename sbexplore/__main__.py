@@ -1,0 +1,5 @@
+import sys
+
+from sbexplore.cli import main
+
+sys.exit(main())

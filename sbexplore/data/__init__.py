@@ -1,0 +1,116 @@
+"""Datasets as device-resident tensors: registry, loading, subsets, mislabels, raw images."""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sbexplore.data import digits as _digits  # noqa: F401  (registers "digits")
+from sbexplore.data.registry import DATASETS, DatasetSpec, RawData, register
+
+try:  # datasets that need torchvision's dataset classes register themselves here
+    from sbexplore.data import torchvision_sets as _tv  # noqa: F401
+except ImportError:  # pragma: no cover - the module may not exist yet
+    pass
+try:
+    from sbexplore.data import imagefolder as _imf  # noqa: F401
+except ImportError:  # pragma: no cover
+    pass
+
+__all__ = ["DATASETS", "DatasetSpec", "RawData", "TrainData", "default_data_root", "load_data",
+           "load_raw", "mislabel", "raw_image", "register", "subset_indices"]
+
+SUBSET_SEED = 12345  # train_subset is the same for every run seed, so runs compare on equal data
+
+
+def default_data_root() -> str:
+    """`$SBEXPLORE_DATA`, else ~/.cache/sbexplore/data."""
+    return os.environ.get("SBEXPLORE_DATA") or str(Path.home() / ".cache" / "sbexplore" / "data")
+
+
+@dataclass
+class TrainData:
+    """What the training loop needs, already on its device."""
+
+    x_train: torch.Tensor  # uint8 (N, C, H, W)
+    y_train: torch.Tensor  # labels as trained (after mislabeling)
+    true_train: torch.Tensor  # the dataset's labels
+    mislabeled: torch.Tensor  # bool (N,)
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    source_index: torch.Tensor  # (N,) index of each example in the original training set
+    classes: list[str]
+    mean: torch.Tensor  # (1, C, 1, 1) in [0, 1] pixel units
+    std: torch.Tensor
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        """uint8 images -> float, per-channel standardised."""
+        return (x.float().div_(255.0) - self.mean) / self.std
+
+
+@functools.lru_cache(maxsize=2)
+def load_raw(dataset: str, data_root: str | None = None, image_size: int | None = None,
+             download: bool = False) -> RawData:
+    """Decode a registered dataset once per process (cached)."""
+    spec = DATASETS[dataset]
+    return spec.load(data_root or default_data_root(), download, image_size)
+
+
+def subset_indices(n: int, k: int | None) -> torch.Tensor:
+    """The fixed, seeded subset of k of n training examples (all of them when k is None)."""
+    if k is None:
+        return torch.arange(n)
+    if k > n:
+        from sbexplore.errors import ConfigError
+
+        raise ConfigError(f"train_subset={k} is not allowed: the training set has only {n} examples")
+    g = torch.Generator().manual_seed(SUBSET_SEED)
+    return torch.randperm(n, generator=g)[:k].sort().values
+
+
+def mislabel(labels: torch.Tensor, fraction: float, num_classes: int, seed: int
+             ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Flip exactly round(fraction*N) labels, chosen with `seed`, to a uniformly drawn other class."""
+    n = len(labels)
+    k = round(fraction * n)
+    g = torch.Generator().manual_seed(seed + 7919)
+    which = torch.randperm(n, generator=g)[:k]
+    shift = torch.randint(1, num_classes, (k,), generator=g)
+    noisy = labels.clone()
+    noisy[which] = (labels[which] + shift) % num_classes
+    flipped = torch.zeros(n, dtype=torch.bool)
+    flipped[which] = True
+    return noisy, flipped
+
+
+def load_data(cfg, device: torch.device) -> TrainData:
+    """Load `cfg.dataset`, apply `train_subset` and `mislabel_fraction`, move it to `device`."""
+    raw = load_raw(cfg.dataset, cfg.data_root, cfg.image_size, cfg.download)
+    src = subset_indices(len(raw.y_train), cfg.train_subset)
+    x, true = raw.x_train[src], raw.y_train[src]
+    y, flipped = mislabel(true, cfg.mislabel_fraction, len(raw.classes), cfg.seed)
+    xf = x[:10000].float().div_(255.0)  # stats from a bounded sample: cheap on big sets
+    mean = xf.mean(dim=(0, 2, 3)).view(1, -1, 1, 1)
+    std = xf.std(dim=(0, 2, 3)).clamp_min(1e-3).view(1, -1, 1, 1)
+    return TrainData(
+        x_train=x.to(device), y_train=y.to(device), true_train=true.to(device),
+        mislabeled=flipped.to(device), x_test=raw.x_test.to(device), y_test=raw.y_test.to(device),
+        source_index=src.to(device), classes=list(raw.classes), mean=mean.to(device),
+        std=std.to(device),
+    )
+
+
+def raw_image(dataset: str, source_index: int, data_root: str | None = None,
+              image_size: int | None = None) -> np.ndarray:
+    """The displayable image (H, W, C) uint8 of a training example by its original index."""
+    raw = load_raw(dataset, data_root, image_size)
+    return raw.x_train[source_index].permute(1, 2, 0).numpy()

@@ -1,0 +1,1 @@
+"""Figures: pure functions from runs to plotly Figures, in one paper style (see `style`)."""

@@ -1,0 +1,40 @@
+"""The paper style shared by every figure: white background, readable fonts, Okabe-Ito colours.
+
+Figures write β in Unicode (MathJax needs the network).
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+# Okabe & Ito (2008): distinguishable with the common colour-vision deficiencies.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+POLICY_COLORS = {"sb": "#0072B2", "uniform": "#E69F00", "topk": "#CC79A7", "all": "#000000"}
+SELECTED_COLOR, SKIPPED_COLOR = "#0072B2", "#BBBBBB"
+CLEAN_COLOR, MISLABELED_COLOR = "#009E73", "#D55E00"
+FONT = dict(family="Arial, Helvetica, sans-serif", size=14, color="#222222")
+
+TEMPLATE = go.layout.Template(
+    layout=go.Layout(
+        font=FONT, paper_bgcolor="white", plot_bgcolor="white", colorway=PALETTE,
+        margin=dict(l=70, r=20, t=50, b=60),
+        xaxis=dict(showline=True, linecolor="#444", ticks="outside", showgrid=True,
+                   gridcolor="#EEEEEE", zeroline=False, mirror=False),
+        yaxis=dict(showline=True, linecolor="#444", ticks="outside", showgrid=True,
+                   gridcolor="#EEEEEE", zeroline=False, mirror=False),
+        legend=dict(bgcolor="rgba(255,255,255,0.8)", borderwidth=0),
+        title=dict(x=0.02, xanchor="left", font=dict(size=16)),
+    )
+)
+pio.templates["sbexplore"] = TEMPLATE
+
+
+def styled(fig: go.Figure, title: str | None = None, **layout) -> go.Figure:
+    """Apply the paper template (and a title) to a figure; returns it."""
+    fig.update_layout(template=TEMPLATE, title=title, **layout)
+    return fig
+
+
+def run_color(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]

@@ -1,0 +1,23 @@
+"""Learning-rate schedules as a factor of `lr`, keyed by epochs or by epochs' worth of backprops."""
+
+from __future__ import annotations
+
+import bisect
+import math
+
+ONECYCLE_PEAK = 0.25  # share of the schedule spent warming up
+
+
+def lr_factor(schedule: str, progress: float, total: float, milestones: list[float],
+              decay: float) -> float:
+    """The factor at `progress` (in schedule units) of a schedule lasting `total` units."""
+    if schedule == "constant":
+        return 1.0
+    if schedule == "multistep":
+        return decay ** bisect.bisect_right(sorted(milestones), progress)
+    t = min(max(progress / total, 0.0), 1.0)
+    if schedule == "cosine":
+        return 0.5 * (1.0 + math.cos(math.pi * t))
+    if schedule == "onecycle":
+        return 0.1 + 0.9 * t / ONECYCLE_PEAK if t < ONECYCLE_PEAK else (1.0 - t) / (1.0 - ONECYCLE_PEAK)
+    raise ValueError(f"lr_schedule={schedule!r} is not allowed")
