@@ -6,12 +6,25 @@ One-liners: `train(cfg)` (blocking), `start(cfg)` (background), `load_run(path)`
 
 from __future__ import annotations
 
-from sbexplore._version import __version__
+from typing import Any
 
+from sbexplore._version import __version__
 from sbexplore.config import RunConfig
 from sbexplore.errors import ConfigError, DataError, UserError
 from sbexplore.records import Run, load_run
 from sbexplore.trainer import Callback, Trainer, train
 
-__all__ = ["Callback", "ConfigError", "DataError", "Run", "RunConfig", "Trainer", "UserError",
-           "__version__", "load_run", "train"]
+_LAZY = {"start": "sbexplore.runner", "BackgroundRun": "sbexplore.runner",
+         "sweep": "sbexplore.sweep"}
+
+
+def __getattr__(name: str) -> Any:  # start/sweep load on first use
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'sbexplore' has no attribute {name!r}")
+
+
+__all__ = ["BackgroundRun", "Callback", "ConfigError", "DataError", "Run", "RunConfig", "Trainer",
+           "UserError", "__version__", "load_run", "start", "sweep", "train"]
