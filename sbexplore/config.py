@@ -203,7 +203,8 @@ def _validate(cfg: RunConfig) -> None:
     if cfg.nesterov and cfg.momentum == 0:
         raise _bad("nesterov", cfg.nesterov, "Nesterov momentum needs momentum > 0")
     dev = cfg.device
-    if not (dev in ("auto", "cpu", "cuda", "mps") or (dev.startswith("cuda:") and dev[5:].isdigit())):
+    cuda_n = dev.startswith("cuda:") and dev[5:].isdigit()
+    if not (dev in ("auto", "cpu", "cuda", "mps") or cuda_n):
         raise _bad("device", dev, "auto, cpu, cuda, cuda:N or mps")
 
     from sbexplore.data.registry import DATASETS

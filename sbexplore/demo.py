@@ -25,7 +25,8 @@ def demo_configs(base: RunConfig) -> list[RunConfig]:
     ]
 
 
-def run_demo(out: str | Path | None = None, log=print, **overrides) -> tuple[list[Run], pd.DataFrame]:
+def run_demo(out: str | Path | None = None, log=print,
+             **overrides) -> tuple[list[Run], pd.DataFrame]:
     """Train the four demo runs (saved under `out` when given) and return them with a table."""
     base = RunConfig(**{**DEMO_DEFAULTS, **overrides})
     runs: list[Run] = []

@@ -27,6 +27,7 @@ METRIC_COLUMNS = [
     "time_select_s", "time_train_s", "time_other_s", "priming", "lr", "step",
     "total_backprops", "total_forwarded", "total_time_s",
 ]
+TIMING_COLUMNS = ["wall_time_s", "time_select_s", "time_train_s", "time_other_s", "total_time_s"]
 EXAMPLE_COLUMNS = ["index", "source_index", "label", "true_label", "mislabeled",
                    "times_selected", "times_forwarded", "last_loss"]
 EVENT_COLUMNS = ["step", "epoch", "field", "old", "new"]
@@ -57,7 +58,8 @@ class Run:
     events: pd.DataFrame = field(default_factory=lambda: empty_frame(EVENT_COLUMNS))
     selected: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.uint8))
     losses: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float16))
-    hist: np.ndarray = field(default_factory=lambda: np.zeros((0, 4, len(HIST_EDGES) - 1), np.int64))
+    hist: np.ndarray = field(
+        default_factory=lambda: np.zeros((0, 4, len(HIST_EDGES) - 1), np.int64))
     hist_edges: np.ndarray = field(default_factory=lambda: HIST_EDGES.copy())
     meta: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
@@ -90,6 +92,15 @@ class Run:
             and all(np.array_equal(getattr(self, a), getattr(other, a), equal_nan=a == "losses")
                     for a in ("selected", "losses", "hist", "hist_edges"))
         )
+
+    def same_results(self, other: Run) -> bool:
+        """Equal in everything but wall-clock columns: what determinism promises."""
+        a, b = self.metrics.drop(columns=TIMING_COLUMNS), other.metrics.drop(columns=TIMING_COLUMNS)
+        return (self.config.replace(out_dir=None) == other.config.replace(out_dir=None)
+                and _frames_equal(a, b) and _frames_equal(self.examples, other.examples)
+                and _frames_equal(self.events, other.events)
+                and all(np.array_equal(getattr(self, k), getattr(other, k), equal_nan=k == "losses")
+                        for k in ("selected", "losses", "hist")))
 
     # -- persistence ---------------------------------------------------------------------
     def save(self, path: str | os.PathLike | None = None) -> Path:

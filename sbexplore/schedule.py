@@ -19,5 +19,7 @@ def lr_factor(schedule: str, progress: float, total: float, milestones: list[flo
     if schedule == "cosine":
         return 0.5 * (1.0 + math.cos(math.pi * t))
     if schedule == "onecycle":
-        return 0.1 + 0.9 * t / ONECYCLE_PEAK if t < ONECYCLE_PEAK else (1.0 - t) / (1.0 - ONECYCLE_PEAK)
+        if t < ONECYCLE_PEAK:
+            return 0.1 + 0.9 * t / ONECYCLE_PEAK
+        return (1.0 - t) / (1.0 - ONECYCLE_PEAK)
     raise ValueError(f"lr_schedule={schedule!r} is not allowed")

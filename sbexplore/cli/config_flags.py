@@ -24,7 +24,8 @@ def _optional(kind: type) -> Any:
         try:
             return kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__} or 'none'")
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a {kind.__name__} or 'none'") from None
 
     parse.__name__ = kind.__name__
     return parse

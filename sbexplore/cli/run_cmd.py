@@ -22,8 +22,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 class EpochPrinter(Callback):
     """One line per epoch, and a progress bar inside long epochs when stderr is a terminal."""
 
-    def __init__(self, stream=sys.stdout, bar: bool | None = None):
-        self.stream = stream
+    def __init__(self, stream=None, bar: bool | None = None):
+        self._stream = stream
         self.bar = sys.stderr.isatty() if bar is None else bar
 
     def on_step(self, trainer: Trainer) -> None:
@@ -36,6 +36,10 @@ class EpochPrinter(Callback):
             sys.stderr.write(f"\r  epoch {trainer.epoch + 1} [{'#' * filled}{'.' * (30 - filled)}]"
                              f" {done}/{trainer.n}")
             sys.stderr.flush()
+
+    @property
+    def stream(self):
+        return self._stream or sys.stdout
 
     def on_epoch(self, trainer: Trainer, row: dict[str, Any]) -> None:
         if self.bar:
