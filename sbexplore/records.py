@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import pandas as pd
 
 from sbexplore.config import RunConfig
 from sbexplore.errors import UserError
+from sbexplore.fileio import atomic_write
 
 # Loss-histogram bins: [0, 1e-3) then log-spaced to 20; larger losses land in the last bin.
 HIST_EDGES = np.concatenate([[0.0], np.logspace(-3, np.log10(20.0), 40)])
@@ -24,10 +24,11 @@ HIST_GROUPS = ("skipped_clean", "skipped_mislabeled", "selected_clean", "selecte
 METRIC_COLUMNS = [
     "epoch", "wall_time_s", "examples_forwarded", "examples_backpropped", "keep_fraction",
     "train_loss", "test_loss", "test_accuracy", "mislabel_pick_rate", "beta", "staleness",
-    "time_select_s", "time_train_s", "time_other_s", "priming", "lr", "step",
+    "time_select_s", "time_train_s", "time_other_s", "time_eval_s", "priming", "lr", "step",
     "total_backprops", "total_forwarded", "total_time_s",
 ]
-TIMING_COLUMNS = ["wall_time_s", "time_select_s", "time_train_s", "time_other_s", "total_time_s"]
+TIMING_COLUMNS = ["wall_time_s", "time_select_s", "time_train_s", "time_other_s", "time_eval_s",
+                  "total_time_s"]
 EXAMPLE_COLUMNS = ["index", "source_index", "label", "true_label", "mislabeled",
                    "times_selected", "times_forwarded", "last_loss"]
 EVENT_COLUMNS = ["step", "epoch", "field", "old", "new"]
@@ -110,16 +111,16 @@ class Run:
             raise UserError("this run has no out_dir: pass a path to save(path)")
         target.mkdir(parents=True, exist_ok=True)
         self.path = target
-        _atomic_write(target / FILES["config"], self.config.to_json().encode())
-        _atomic_write(target / FILES["meta"], json.dumps(self.meta, indent=2, default=str).encode())
-        _atomic_write(target / FILES["metrics"], _parquet_bytes(self.metrics))
-        _atomic_write(target / FILES["metrics_csv"], self.metrics.to_csv(index=False).encode())
-        _atomic_write(target / FILES["examples"], _parquet_bytes(self.examples))
-        _atomic_write(target / FILES["events"], self.events.to_csv(index=False).encode())
+        atomic_write(target / FILES["config"], self.config.to_json().encode())
+        atomic_write(target / FILES["meta"], json.dumps(self.meta, indent=2, default=str).encode())
+        atomic_write(target / FILES["metrics"], _parquet_bytes(self.metrics))
+        atomic_write(target / FILES["metrics_csv"], self.metrics.to_csv(index=False).encode())
+        atomic_write(target / FILES["examples"], _parquet_bytes(self.examples))
+        atomic_write(target / FILES["events"], self.events.to_csv(index=False).encode())
         buf = io.BytesIO()
         np.savez_compressed(buf, selected=self.selected, losses=self.losses, hist=self.hist,
                             hist_edges=self.hist_edges)
-        _atomic_write(target / FILES["arrays"], buf.getvalue())
+        atomic_write(target / FILES["arrays"], buf.getvalue())
         return target
 
 
@@ -158,14 +159,3 @@ def _parquet_bytes(df: pd.DataFrame) -> bytes:
     buf = io.BytesIO()
     df.to_parquet(buf, index=False)
     return buf.getvalue()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -17,8 +17,8 @@ def sb_probabilities(losses: torch.Tensor, history: torch.Tensor, beta: float,
     """Keep probabilities for `losses` ranked against `history` (the batch already appended)."""
     ordered = torch.sort(history.float()).values
     below = torch.searchsorted(ordered, losses.float().contiguous(), right=False)
-    percentile = below.float() / history.numel()
-    return percentile.pow(beta).clamp_min(floor)
+    p = below.float().div_(history.numel()).pow_(beta)
+    return p.clamp_min_(floor) if floor > 0 else p
 
 
 class LossHistory:
@@ -31,10 +31,12 @@ class LossHistory:
         self.pos = 0  # next write position
 
     def append(self, losses: torch.Tensor) -> None:
-        losses = losses.detach().float().reshape(-1)[-self.size:]
+        losses = losses.detach().reshape(-1)[-self.size:]
         n = losses.numel()
-        slots = (self.pos + torch.arange(n, device=self.buffer.device)) % self.size
-        self.buffer[slots] = losses
+        first = min(n, self.size - self.pos)  # slice writes: cheaper than index arithmetic
+        self.buffer[self.pos:self.pos + first] = losses[:first]
+        if first < n:
+            self.buffer[: n - first] = losses[first:]
         self.pos = (self.pos + n) % self.size
         self.count = min(self.size, self.count + n)
 

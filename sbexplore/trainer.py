@@ -369,6 +369,7 @@ class Trainer:
             "beta": float(self.beta), "staleness": int(self.staleness),
             "time_select_s": times.get("select", 0.0), "time_train_s": times.get("train", 0.0),
             "time_other_s": max(0.0, wall - times.get("select", 0.0) - times.get("train", 0.0)),
+            "time_eval_s": times.get("eval", 0.0),
             "priming": self.epoch < self.cfg.prime_epochs, "lr": float(self.lr),
             "step": self.step, "total_backprops": self.backprops,
             "total_forwarded": self.forwarded, "total_time_s": self.total_time,

@@ -2,6 +2,38 @@
 
 from __future__ import annotations
 
-from sbexplore.analysis.keep import matched_keep, realised_keep
+from sbexplore.analysis.cost_model import (
+    DEFAULT_F_OVER_T,
+    cost_model_table,
+    cost_units,
+    measured_f_over_t,
+    pooled_f_over_t,
+    predicted_epoch_ratio,
+)
+from sbexplore.analysis.detector import (
+    detection_at_mislabel_count,
+    mislabel_detection,
+    pick_rate_table,
+)
+from sbexplore.analysis.dynamics import training_dynamics
+from sbexplore.analysis.keep import expected_keep, keep_table, matched_keep, realised_keep
+from sbexplore.analysis.naming import series_name
+from sbexplore.analysis.ranking import least_selected, most_selected, selection_ranking
+from sbexplore.analysis.time_breakdown import time_breakdown
+from sbexplore.analysis.time_to_accuracy import (
+    CLOCKS,
+    clock,
+    default_target,
+    speedup_table,
+    time_to_accuracy,
+    time_to_accuracy_table,
+)
 
-__all__ = ["matched_keep", "realised_keep"]
+__all__ = [
+    "CLOCKS", "DEFAULT_F_OVER_T", "clock", "cost_model_table", "cost_units", "default_target",
+    "detection_at_mislabel_count", "expected_keep", "keep_table", "least_selected",
+    "matched_keep", "measured_f_over_t", "mislabel_detection", "most_selected",
+    "pick_rate_table", "pooled_f_over_t", "predicted_epoch_ratio", "realised_keep",
+    "selection_ranking", "series_name", "speedup_table", "time_breakdown", "time_to_accuracy",
+    "time_to_accuracy_table", "training_dynamics",
+]

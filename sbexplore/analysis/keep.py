@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from sbexplore.records import Run
 
 
@@ -20,3 +22,25 @@ def matched_keep(run: Run) -> float:
         raise ValueError(f"run {run.name!r} has no epochs after priming: train it longer "
                          "than prime_epochs to measure its keep fraction")
     return min(1.0, max(k, 1e-6))
+
+
+def expected_keep(run: Run) -> float:
+    """The keep rate a run aims at: 1/(beta+1) for SB, `keep` for uniform/topk, 1 traditional."""
+    cfg = run.config
+    if cfg.policy == "all":
+        return 1.0
+    if cfg.policy == "sb":
+        return 1.0 / (cfg.beta + 1.0)
+    return cfg.resolved_keep
+
+
+def keep_table(runs: list[Run]) -> pd.DataFrame:
+    """Per run: beta, staleness, the expected keep (1/(beta+1) for SB) and the realised one."""
+    rows = [{"run": r.name, "policy": r.config.policy, "beta": r.config.beta,
+             "staleness": r.config.staleness, "seed": r.config.seed,
+             "expected_keep": expected_keep(r), "realised_keep": realised_keep(r)}
+            for r in runs]
+    df = pd.DataFrame(rows)
+    if len(df):
+        df["ratio"] = df["realised_keep"] / df["expected_keep"]
+    return df

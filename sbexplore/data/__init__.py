@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +23,9 @@ try:
 except ImportError:  # pragma: no cover
     pass
 
-__all__ = ["DATASETS", "DatasetSpec", "RawData", "TrainData", "default_data_root", "load_data",
-           "load_raw", "mislabel", "raw_image", "register", "subset_indices"]
+__all__ = ["DATASETS", "DatasetSpec", "RawData", "TrainData", "channel_stats", "clear_cache",
+           "default_data_root", "load_data", "load_raw", "mislabel", "raw_image", "register",
+           "subset_indices"]
 
 SUBSET_SEED = 12345  # train_subset is the same for every run seed, so runs compare on equal data
 
@@ -57,12 +59,40 @@ class TrainData:
         return (x.float().div_(255.0) - self.mean) / self.std
 
 
-@functools.lru_cache(maxsize=2)
+_CACHE: OrderedDict[tuple[str, str, int | None], RawData] = OrderedDict()
+_CACHE_SIZE = 2  # decoded datasets kept per process (CIFAR-10 is ~180 MB)
+_CACHE_LOCK = threading.Lock()  # two runs starting together decode once
+
+
 def load_raw(dataset: str, data_root: str | None = None, image_size: int | None = None,
              download: bool = False) -> RawData:
-    """Decode a registered dataset once per process (cached)."""
+    """Decode a registered dataset once per process (cached by dataset, folder and size)."""
     spec = DATASETS[dataset]
-    return spec.load(data_root or default_data_root(), download, image_size)
+    root = str(Path(data_root or default_data_root()).expanduser().absolute())
+    key = (dataset, root if spec.needs_root else "", image_size)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+        raw = spec.load(root, download, image_size)
+        _CACHE[key] = raw
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+        return raw
+
+
+def clear_cache() -> None:
+    """Forget decoded datasets (e.g. after changing the files of an image folder)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+def channel_stats(x: torch.Tensor, sample: int = 10000) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and std in [0, 1] units from an evenly strided sample of the images."""
+    xf = x[::max(1, len(x) // sample)][:sample].float().div_(255.0)
+    mean = xf.mean(dim=(0, 2, 3)).view(1, -1, 1, 1)
+    std = xf.std(dim=(0, 2, 3)).clamp_min(1e-3).view(1, -1, 1, 1)
+    return mean, std
 
 
 def subset_indices(n: int, k: int | None) -> torch.Tensor:
@@ -72,14 +102,16 @@ def subset_indices(n: int, k: int | None) -> torch.Tensor:
     if k > n:
         from sbexplore.errors import ConfigError
 
-        raise ConfigError(f"train_subset={k} is not allowed: the training set has only {n} examples")
+        raise ConfigError(f"train_subset={k} is not allowed: the training set has only {n} "
+                          "examples")
     g = torch.Generator().manual_seed(SUBSET_SEED)
     return torch.randperm(n, generator=g)[:k].sort().values
 
 
 def mislabel(labels: torch.Tensor, fraction: float, num_classes: int, seed: int
              ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Flip exactly round(fraction*N) labels, chosen with `seed`, to a uniformly drawn other class."""
+    """Flip exactly round(fraction*N) labels, chosen with `seed`, to a uniformly drawn other
+    class."""
     n = len(labels)
     k = round(fraction * n)
     g = torch.Generator().manual_seed(seed + 7919)
@@ -98,9 +130,9 @@ def load_data(cfg, device: torch.device) -> TrainData:
     src = subset_indices(len(raw.y_train), cfg.train_subset)
     x, true = raw.x_train[src], raw.y_train[src]
     y, flipped = mislabel(true, cfg.mislabel_fraction, len(raw.classes), cfg.seed)
-    xf = x[:10000].float().div_(255.0)  # stats from a bounded sample: cheap on big sets
-    mean = xf.mean(dim=(0, 2, 3)).view(1, -1, 1, 1)
-    std = xf.std(dim=(0, 2, 3)).clamp_min(1e-3).view(1, -1, 1, 1)
+    # dataset-level statistics (not the subset's): a strided sample also covers every class of
+    # class-sorted data such as image folders
+    mean, std = channel_stats(raw.x_train)
     return TrainData(
         x_train=x.to(device), y_train=y.to(device), true_train=true.to(device),
         mislabeled=flipped.to(device), x_test=raw.x_test.to(device), y_test=raw.y_test.to(device),

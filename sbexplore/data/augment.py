@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-CROP_PADDING = 4
+CROP_PADDING = 4  # at 32x32, as in the paper; other sizes scale it (see crop_padding)
 
 
 def random_crop(x: torch.Tensor, pad: int, gen: torch.Generator) -> torch.Tensor:
@@ -33,14 +33,21 @@ def cutout(x: torch.Tensor, length: int, gen: torch.Generator) -> torch.Tensor:
     yy = torch.arange(h, device=x.device)[None, :, None]
     xx = torch.arange(w, device=x.device)[None, None, :]
     half = length // 2
-    hole = (yy >= cy - half) & (yy < cy - half + length) & (xx >= cx - half) & (xx < cx - half + length)
+    top, left = cy - half, cx - half
+    hole = (yy >= top) & (yy < top + length) & (xx >= left) & (xx < left + length)
     return x.masked_fill(hole[:, None], 0)
 
 
-def augment_batch(x: torch.Tensor, mode: str, cutout_len: int, gen: torch.Generator) -> torch.Tensor:
+def crop_padding(size: int) -> int:
+    """The crop padding for `size`-pixel images: 4 at 32 (the paper's), scaled with the size."""
+    return max(1, round(size * CROP_PADDING / 32))
+
+
+def augment_batch(x: torch.Tensor, mode: str, cutout_len: int, gen: torch.Generator
+                  ) -> torch.Tensor:
     """Apply `mode` (none | crop | crop+flip) to uint8 images, then Cutout if `cutout_len` > 0."""
     if mode in ("crop", "crop+flip"):
-        x = random_crop(x, CROP_PADDING, gen)
+        x = random_crop(x, crop_padding(min(x.shape[-2:])), gen)
     if mode == "crop+flip":
         x = random_flip(x, gen)
     if cutout_len > 0:

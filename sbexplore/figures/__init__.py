@@ -1,1 +1,30 @@
-"""Figures: pure functions from runs to plotly Figures, in one paper style (see `style`)."""
+"""Figures: pure functions from runs to plotly Figures, in one paper style (see `style`).
+
+Each figure carries the table behind it: `figure_data(fig)` (export writes it as CSV).
+"""
+
+from __future__ import annotations
+
+from sbexplore.figures.catalog import comparison_figures, figures_for, run_figures
+from sbexplore.figures.comparison import (
+    keep_vs_beta,
+    pick_rate_vs_fraction,
+    speedup_bars,
+    time_breakdown_bars,
+)
+from sbexplore.figures.data import attach_data, figure_data
+from sbexplore.figures.examples import data_map, detection_curve, selected_images
+from sbexplore.figures.live import (
+    learning_curves,
+    loss_histogram,
+    mislabel_pick_rate,
+    selection_rule,
+)
+from sbexplore.figures.style import styled
+
+__all__ = [
+    "attach_data", "comparison_figures", "data_map", "detection_curve", "figure_data",
+    "figures_for", "keep_vs_beta", "learning_curves", "loss_histogram", "mislabel_pick_rate",
+    "pick_rate_vs_fraction", "run_figures", "selected_images", "selection_rule", "speedup_bars",
+    "styled", "time_breakdown_bars",
+]

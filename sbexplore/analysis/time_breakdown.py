@@ -1,0 +1,24 @@
+"""Where the time goes: selection forward vs training forward/backward vs the rest."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sbexplore.records import Run
+
+
+def time_breakdown(runs: list[Run]) -> pd.DataFrame:
+    """Mean seconds per epoch after priming (all epochs if only priming ran) in each part:
+    `select_s` (selection forward), `train_s` (forward + backward + step), `other_s` (evaluation,
+    data, bookkeeping)."""
+    rows = []
+    for r in runs:
+        m = r.metrics
+        after = m[~m["priming"].astype(bool)]
+        m = after if len(after) else m
+        rows.append({"run": r.name, "policy": r.config.policy, "epochs": len(m),
+                     "select_s": float(m["time_select_s"].mean()),
+                     "train_s": float(m["time_train_s"].mean()),
+                     "other_s": float(m["time_other_s"].mean()),
+                     "total_s": float(m["wall_time_s"].mean())})
+    return pd.DataFrame(rows)

@@ -1,0 +1,62 @@
+"""`sbexplore figures`: export every figure that applies to saved runs (PDF, SVG, PNG + CSV)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+from sbexplore.errors import UserError
+from sbexplore.records import Run, is_run_dir, load_run
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser("figures", help="export paper figures of saved runs (pdf, svg, png)",
+                       description="Write every figure that applies to the runs given: one "
+                       "run: its own figures; several (or a sweep folder): comparisons too.")
+    p.add_argument("runs", nargs="+", metavar="RUN_DIR",
+                   help="run folders, or folders holding run folders (a sweep)")
+    p.add_argument("--out", required=True, help="folder for the figures")
+    p.add_argument("--format", default="pdf,svg,png", dest="formats",
+                   help="comma-separated: pdf, svg, png (default all three)")
+    p.add_argument("--width", type=int, default=None, help="width in layout pixels")
+    p.add_argument("--height", type=int, default=None, help="height in layout pixels")
+    p.add_argument("--scale", type=float, default=None, help="PNG pixel multiplier (default 2)")
+    return p
+
+
+def find_runs(paths: list[str]) -> list[Run]:
+    """Load each run folder; a folder that is not a run contributes the run folders below it."""
+    runs: list[Run] = []
+    for raw in paths:
+        p = Path(raw)
+        if not p.exists():
+            raise UserError(f"RUN_DIR {raw!r} does not exist")
+        if is_run_dir(p):
+            runs.append(load_run(p))
+            continue
+        found = sorted(d.parent for d in p.rglob("config.json") if is_run_dir(d.parent))
+        if not p.is_dir() or not found:
+            raise UserError(f"RUN_DIR {raw!r} is not a run folder (no config.json and "
+                            "arrays.npz) and holds none")
+        runs.extend(load_run(d) for d in found)
+    return runs
+
+
+def main(args: argparse.Namespace) -> int:
+    from sbexplore.export import export_all, parse_formats
+    from sbexplore.figures import figures_for
+
+    formats = parse_formats(args.formats)
+    for name in ("width", "height", "scale"):
+        v = getattr(args, name)
+        if v is not None and v <= 0:
+            raise UserError(f"--{name} {v} is not allowed: must be > 0")
+    t = time.perf_counter()
+    runs = find_runs(args.runs)
+    figs = figures_for(runs)
+    written = export_all(figs, args.out, formats, args.width, args.height, args.scale)
+    print(f"{len(figs)} figures of {len(runs)} run(s) in {', '.join(formats)} (+ csv): "
+          f"{len(written)} files in {args.out} ({time.perf_counter() - t:.1f}s)")
+    return 0

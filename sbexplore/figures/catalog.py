@@ -1,0 +1,88 @@
+"""Every figure that applies to a set of runs, by file name: what `sbexplore figures` exports."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from sbexplore.records import Run
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a run name."""
+    text = text.lower().replace("β", "beta")
+    s = "".join(c if c.isascii() and c.isalnum() else "-" for c in text)
+    return "-".join(p for p in s.split("-") if p) or "run"
+
+
+def run_figures(run: Run, prefix: str = "") -> dict[str, go.Figure]:
+    """One run's own figures: learning curve, loss histogram, pick rate, most / least selected
+    images, data map, mislabel detection and time breakdown (those that apply)."""
+    from sbexplore.figures import live
+    from sbexplore.figures.comparison import time_breakdown_bars
+    from sbexplore.figures.examples import data_map, detection_curve, selected_images
+
+    has_mis = bool(run.examples["mislabeled"].astype(bool).any()) if len(run.examples) else False
+    selects = run.config.policy != "all" and len(run.metrics) > run.config.prime_epochs
+    figs: dict[str, go.Figure] = {"learning_curve": live.learning_curves([run])}
+    if len(run.hist):
+        figs["loss_histogram"] = live.loss_histogram(run)
+    if has_mis:
+        figs["mislabel_pick_rate"] = live.mislabel_pick_rate([run])
+    if selects and len(run.examples):
+        figs["most_selected"] = selected_images(run, "most")
+        figs["least_selected"] = selected_images(run, "least")
+    if len(run.losses):
+        figs["data_map"] = data_map(run)
+    if has_mis and selects:
+        figs["mislabel_detection"] = detection_curve(run)
+    figs["time_breakdown"] = time_breakdown_bars([run])
+    return {prefix + k: v for k, v in figs.items()}
+
+
+def comparison_figures(runs: list[Run]) -> dict[str, go.Figure]:
+    """Figures across runs: learning curves on three clocks, speedup (with a traditional run),
+    keep against β, pick rate against mislabel fraction, time breakdown, detection."""
+    from sbexplore.figures import live
+    from sbexplore.figures.comparison import (
+        keep_vs_beta,
+        pick_rate_vs_fraction,
+        speedup_bars,
+        time_breakdown_bars,
+    )
+    from sbexplore.figures.examples import detection_curve
+
+    figs: dict[str, go.Figure] = {f"learning_curves_{x}": live.learning_curves(runs, x=x)
+                                  for x in ("epoch", "backprops", "time")}
+    if any(r.config.policy == "all" for r in runs) and any(r.config.policy != "all"
+                                                           for r in runs):
+        figs["speedup"] = speedup_bars(runs)
+    sb = [r for r in runs if r.config.policy == "sb"]
+    if sb and len({(r.config.beta, r.config.staleness) for r in sb}) > 1:
+        figs["keep_vs_beta"] = keep_vs_beta(runs)
+    mis = [r for r in runs if r.config.mislabel_fraction > 0]
+    if mis:
+        figs["mislabel_pick_rate"] = live.mislabel_pick_rate(mis)
+        if len({r.config.mislabel_fraction for r in mis}) > 1:
+            figs["pick_rate_vs_fraction"] = pick_rate_vs_fraction(mis)
+        detect = [r for r in mis if r.config.policy != "all"
+                  and len(r.metrics) > r.config.prime_epochs]
+        if detect:
+            figs["mislabel_detection"] = detection_curve(detect)
+    figs["time_breakdown"] = time_breakdown_bars(runs)
+    return figs
+
+
+def figures_for(runs: list[Run]) -> dict[str, go.Figure]:
+    """One run: its own figures. Several: the comparisons, then each run's own figures in a
+    sub-folder named after the run."""
+    if len(runs) == 1:
+        return run_figures(runs[0])
+    figs = comparison_figures(runs)
+    seen: dict[str, int] = {}
+    for r in runs:
+        s = slug(r.name)
+        seen[s] = seen.get(s, 0) + 1
+        if seen[s] > 1 or sum(slug(o.name) == s for o in runs) > 1:
+            s = f"{s}-seed{r.config.seed}" + (f"-{seen[s]}" if seen[s] > 1 else "")
+        figs.update(run_figures(r, prefix=f"{s}/"))
+    return figs

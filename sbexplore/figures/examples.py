@@ -1,0 +1,118 @@
+"""Per-example figures of one run: most / least selected images, the data map, and SB as a
+mislabel detector. Each attaches its table (see `figures.data.figure_data`)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from sbexplore.analysis import (
+    least_selected,
+    mislabel_detection,
+    most_selected,
+    training_dynamics,
+)
+from sbexplore.errors import ConfigError
+from sbexplore.figures.data import attach_data
+from sbexplore.figures.style import CLEAN_COLOR, MISLABELED_COLOR, PALETTE, styled
+from sbexplore.records import Run
+
+WHICH = ("most", "least")
+
+
+def selected_images(run: Run, which: str = "most", k: int = 16, cols: int = 8,
+                    tile_px: int = 110) -> go.Figure:
+    """A grid of the k most (or least) selected training images; titles give the label and the
+    times selected; mislabeled ones (in red) give the given and the true label."""
+    if which not in WHICH:
+        raise ConfigError(f"which={which!r} is not allowed: one of {', '.join(WHICH)}")
+    if k < 1:
+        raise ConfigError(f"k={k!r} is not allowed: must be >= 1")
+    from sbexplore.data import raw_image
+
+    df = (most_selected if which == "most" else least_selected)(run, k)
+    classes, cfg = run.classes, run.config
+
+    def name(c: int) -> str:
+        return classes[int(c)] if int(c) < len(classes) else str(int(c))
+
+    titles, colors = [], []
+    for r in df.itertuples():
+        if r.mislabeled:
+            titles.append(f"given {name(r.label)} · true {name(r.true_label)}"
+                          f"<br>×{r.times_selected}")
+        else:
+            titles.append(f"{name(r.label)}<br>×{r.times_selected}")
+        colors.append(MISLABELED_COLOR if r.mislabeled else "#222222")
+    cols = max(1, min(cols, len(df)))
+    rows = max(1, math.ceil(len(df) / cols))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.01,
+                        vertical_spacing=0.3 / rows)
+    for i, r in enumerate(df.itertuples()):
+        img = raw_image(cfg.dataset, int(r.source_index), cfg.data_root, cfg.image_size)
+        if img.shape[-1] == 1:
+            img = np.repeat(img, 3, axis=-1)
+        fig.add_trace(go.Image(z=img, name=str(r.index), hovertemplate=f"example {r.index}"
+                               "<extra></extra>"), row=i // cols + 1, col=i % cols + 1)
+    for ann, color in zip(fig.layout.annotations, colors, strict=True):
+        ann.font = dict(size=11, color=color)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    styled(fig, f"{which.capitalize()} selected examples — {run.name}",
+           width=cols * tile_px + 40, height=rows * (tile_px + 30) + 70,
+           margin=dict(l=20, r=20, t=90, b=20))
+    return attach_data(fig, df)
+
+
+def data_map(run: Run, max_points: int = 20000) -> go.Figure:
+    """Cartography data map: variability (std of exp(-loss) across epochs) against mean
+    confidence, coloured by selection frequency; mislabeled examples marked ×."""
+    df = training_dynamics(run)
+    plot = df.sample(max_points, random_state=0) if len(df) > max_points else df
+    fig = go.Figure()
+    for flag, name, symbol in ((False, "clean", "circle"), (True, "mislabeled", "x")):
+        d = plot[plot["mislabeled"].astype(bool) == flag]
+        if not len(d) and flag:
+            continue
+        fig.add_scatter(
+            x=d["confidence_std"], y=d["confidence_mean"], mode="markers", name=name,
+            marker=dict(symbol=symbol, size=6 if flag else 5, opacity=0.8,
+                        color=d["selection_frequency"], coloraxis="coloraxis",
+                        line=dict(width=1, color=MISLABELED_COLOR) if flag else None),
+            customdata=d[["index", "times_selected"]].to_numpy(),
+            hovertemplate="example %{customdata[0]}<br>selected %{customdata[1]}×"
+                          "<br>variability %{x:.3f}<br>confidence %{y:.3f}<extra></extra>")
+    styled(fig, f"Data map — {run.name}", xaxis_title="variability (std of exp(−loss))",
+           yaxis_title="confidence (mean exp(−loss), given label)",
+           coloraxis=dict(colorscale="Viridis", colorbar=dict(title="selection<br>frequency")),
+           legend=dict(x=1.0, xanchor="right", y=0.0, yanchor="bottom"))
+    return attach_data(fig, df)
+
+
+def detection_curve(runs: Run | list[Run]) -> go.Figure:
+    """SB as a mislabel detector: precision and recall of flagging the k most selected examples,
+    against k; the dotted line is the base rate (random flags)."""
+    runs = [runs] if isinstance(runs, Run) else runs
+    frames = [mislabel_detection(r) for r in runs if r.examples["mislabeled"].astype(bool).any()]
+    if not frames:
+        raise ConfigError("detection_curve needs a run with injected mislabels "
+                          "(mislabel_fraction > 0)")
+    df = pd.concat(frames, ignore_index=True)
+    fig = go.Figure()
+    for i, (name, d) in enumerate(df.groupby("run", sort=False)):
+        c = PALETTE[i % len(PALETTE)]
+        fig.add_scatter(x=d["k"], y=d["precision"], name=f"{name} precision",
+                        line=dict(color=c))
+        fig.add_scatter(x=d["k"], y=d["recall"], name=f"{name} recall",
+                        line=dict(color=c, dash="dash"))
+        n_mis = int(round(d["base_rate"].iloc[0] * len(d)))
+        fig.add_vline(x=n_mis, line=dict(color=CLEAN_COLOR, dash="dot", width=1))
+    fig.add_hline(y=float(df["base_rate"].iloc[0]), line=dict(color="#888", dash="dot"),
+                  annotation_text="base rate", annotation_position="bottom right")
+    styled(fig, "Mislabel detection by selection frequency", xaxis_title="k (most selected)",
+           yaxis_title="precision / recall", yaxis_range=[0, 1.02])
+    return attach_data(fig, df)

@@ -1,0 +1,297 @@
+"""Sweeps: every combination of a grid x seeds, one saved run folder each, resumable.
+
+Backends: "local" (sequential, in this process), "process" (parallel worker processes) and
+"ray" (`sbexplore.sweep_ray`). All of them call `run_one(config_json)` per combination.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import sys
+import traceback
+import types
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sbexplore.config import RunConfig
+from sbexplore.errors import ConfigError, UserError
+from sbexplore.records import FILES, Run, is_run_dir, load_run
+
+BACKENDS = ("local", "process", "ray")
+FINISHED = ("finished",)
+
+
+@dataclass
+class SweepResult:
+    """The runs of a sweep (finished ones, in grid order), a tidy summary and any failures."""
+
+    runs: list[Run]
+    summary: pd.DataFrame
+    errors: dict[str, str] = field(default_factory=dict)  # out_dir -> traceback text
+    out: Path | None = None
+    trained: list[str] = field(default_factory=list)  # out_dirs trained by this call
+    skipped: list[str] = field(default_factory=list)  # out_dirs already finished (resumed)
+
+    def __repr__(self) -> str:
+        return (f"SweepResult({len(self.runs)} runs, {len(self.trained)} trained, "
+                f"{len(self.skipped)} resumed, {len(self.errors)} failed, out={self.out})")
+
+
+# -- the contract shared with the Ray backend --------------------------------------------------
+def expand_grid(base: RunConfig, grid: dict[str, Sequence[Any]], seeds: Sequence[int],
+                out: str | Path) -> list[RunConfig]:
+    """Every combination of `grid` x `seeds` as a config with a deterministic `out_dir`/`name`."""
+    known = {f.name for f in fields(RunConfig)}
+    for key, values in grid.items():
+        if key not in known:
+            raise ConfigError(f"grid key {key!r} is not allowed: grid keys are RunConfig fields "
+                              f"({', '.join(sorted(known))})")
+        if key in ("seed", "out_dir", "name"):
+            raise ConfigError(f"grid key {key!r} is not allowed: pass seeds=[...] for seeds; "
+                              "out_dir and name are set by the sweep")
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
+            raise ConfigError(f"grid[{key!r}]={values!r} is not allowed: a non-empty list")
+    seeds = list(seeds) if seeds is not None else [base.seed]
+    if not seeds:
+        raise ConfigError("seeds=[] is not allowed: give at least one seed")
+    keys = list(grid)
+    configs, seen = [], set()
+    for combo in itertools.product(*(grid[k] for k in keys)):
+        settings = dict(zip(keys, combo, strict=True))
+        for seed in seeds:
+            cfg = base.replace(**settings, seed=int(seed))  # validates every value
+            folder = run_folder_name(settings, seed)
+            if folder in seen:
+                raise ConfigError(f"grid has a repeated combination ({folder}): values must be "
+                                  "distinct")
+            seen.add(folder)
+            label = ", ".join(f"{k}={_fmt(v)}" for k, v in settings.items()) or base.label
+            configs.append(cfg.replace(out_dir=str(Path(out) / folder),
+                                       name=f"{label} seed={seed}"))
+    return configs
+
+
+def run_folder_name(settings: dict[str, Any], seed: int) -> str:
+    """`beta=2_policy=sb_seed=0`: readable, filesystem-safe and stable across calls."""
+    parts = [f"{k}={_fmt(v)}" for k, v in settings.items()] + [f"seed={seed}"]
+    return re.sub(r"[^A-Za-z0-9=._+-]", "-", "_".join(parts))
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def is_finished(out_dir: str | Path) -> bool:
+    """A run folder saved with status 'finished' (a stopped or crashed one is trained again)."""
+    import json
+
+    p = Path(out_dir)
+    if not is_run_dir(p):
+        return False
+    try:
+        return json.loads((p / FILES["meta"]).read_text()).get("status") in FINISHED
+    except (OSError, ValueError):
+        return False
+
+
+def run_one(config_json: str) -> str:
+    """Train one run from its JSON config, save it to its out_dir and return that out_dir."""
+    from sbexplore.trainer import Trainer
+
+    cfg = RunConfig.from_json(config_json)
+    if not cfg.out_dir:
+        raise ConfigError("run_one needs a config with out_dir set (expand_grid sets it)")
+    Trainer(cfg).fit()  # saves every epoch and at the end
+    return cfg.out_dir
+
+
+def summarize(runs: list[Run]) -> pd.DataFrame:
+    """One row per run: its settings, final/best accuracy, backprops, time, keep and pick rate."""
+    from sbexplore.analysis.keep import realised_keep
+
+    rows = []
+    for run in runs:
+        c, m = run.config, run.metrics
+        last = m.iloc[-1] if len(m) else None
+        rows.append({
+            "name": run.name, "policy": c.policy, "beta": c.beta, "staleness": c.staleness,
+            "keep": c.keep, "mislabel_fraction": c.mislabel_fraction, "dataset": c.dataset,
+            "model": c.model, "epochs": c.epochs, "seed": c.seed, "status": run.status,
+            "epochs_done": len(m),
+            "final_accuracy": float(last["test_accuracy"]) if last is not None else np.nan,
+            "best_accuracy": float(m["test_accuracy"].max()) if len(m) else np.nan,
+            "final_test_loss": float(last["test_loss"]) if last is not None else np.nan,
+            "backprops": int(m["examples_backpropped"].sum()) if len(m) else 0,
+            "forwarded": int(m["examples_forwarded"].sum()) if len(m) else 0,
+            "wall_time_s": float(m["wall_time_s"].sum()) if len(m) else np.nan,
+            "keep_fraction": realised_keep(run) if len(m) else np.nan,
+            "mislabel_pick_rate": (float(m["mislabel_pick_rate"].iloc[1:].mean())
+                                   if c.mislabel_fraction > 0 and len(m) > 1 else np.nan),
+            "out_dir": c.out_dir,
+        })
+    df = pd.DataFrame(rows)
+    if len(df):
+        df["accuracy_per_mbackprop"] = df["final_accuracy"] / (df["backprops"] / 1e6)
+        df["accuracy_per_s"] = df["final_accuracy"] / df["wall_time_s"]
+    return df
+
+
+# -- running ---------------------------------------------------------------------------------
+Outcome = tuple[RunConfig, "str | None", "str | None"]  # (config, out_dir, error text)
+
+
+def _safe_run_one(config_json: str) -> tuple[str | None, str | None]:
+    try:
+        return run_one(config_json), None
+    except Exception as exc:  # reported per run; the sweep goes on
+        return None, "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+
+def _run_local(configs: list[RunConfig], tick: Callable[[], None]) -> list[Outcome]:
+    out = []
+    for cfg in configs:
+        out_dir, err = _safe_run_one(cfg.to_json())
+        out.append((cfg, out_dir, err))
+        tick()
+    return out
+
+
+def _run_process(configs: list[RunConfig], workers: int, tick: Callable[[], None]
+                 ) -> list[Outcome]:
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    import torch
+
+    # spawn: a forked child of a process with live threads (notebook kernels, torch) can hang
+    ctx = mp.get_context("spawn")
+    threads = max(1, (torch.get_num_threads()) // workers)
+    results: dict[int, Outcome] = {}
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(threads,)) as pool:
+        futures = {pool.submit(_safe_run_one, c.to_json()): i for i, c in enumerate(configs)}
+        from concurrent.futures import as_completed
+
+        for fut in as_completed(futures):
+            i = futures[fut]
+            out_dir, err = fut.result()
+            results[i] = (configs[i], out_dir, err)
+            tick()
+    return [results[i] for i in range(len(configs))]
+
+
+def _init_worker(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+class _Progress:
+    """A progress bar over runs: an ipywidgets IntProgress in a notebook, text in a terminal."""
+
+    def __init__(self, total: int, skipped: int, enabled: bool):
+        self.total, self.done, self.widget = total, 0, None
+        self.enabled = enabled and total > 0
+        if not self.enabled:
+            return
+        if _in_notebook():
+            try:
+                import ipywidgets as w
+                from IPython.display import display
+
+                self.widget = w.IntProgress(value=0, max=total, description="sweep",
+                                            bar_style="info")
+                self.label = w.Label(f"0/{total} runs ({skipped} already done)")
+                display(w.HBox([self.widget, self.label]))
+                return
+            except ImportError:
+                pass
+        sys.stderr.write(f"sweep: {total} runs to train ({skipped} already done)\n")
+        self._draw()
+
+    def tick(self) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        if self.widget is not None:
+            self.widget.value = self.done
+            self.label.value = f"{self.done}/{self.total} runs"
+            if self.done == self.total:
+                self.widget.bar_style = "success"
+        else:
+            self._draw()
+
+    def _draw(self) -> None:
+        filled = int(30 * self.done / self.total)
+        end = "\n" if self.done == self.total else ""
+        sys.stderr.write(f"\r  [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}"
+                         f" runs{end}")
+        sys.stderr.flush()
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+
+        return type(get_ipython()).__name__ == "ZMQInteractiveShell"
+    except ImportError:
+        return False
+
+
+def sweep(base_config: RunConfig | None = None, grid: dict[str, Sequence[Any]] | None = None,
+          seeds: Sequence[int] | None = None, out: str | Path = "runs/sweep", *,
+          backend: str = "local", workers: int = 2, address: str | None = None,
+          num_cpus: float = 1, num_gpus: float = 0, retries: int = 0, progress: bool = True,
+          rerun: bool = False) -> SweepResult:
+    """Train every combination of `grid` x `seeds` from `base_config` into `out/<settings>`.
+
+    Combinations already saved as finished are loaded, not retrained (`rerun=True` retrains);
+    a failed run is reported in `.errors` and the others go on.
+    """
+    base = base_config or RunConfig()
+    if backend not in BACKENDS:
+        raise ConfigError(f"backend={backend!r} is not allowed: one of {', '.join(BACKENDS)}")
+    if backend == "process" and (not isinstance(workers, int) or workers < 1):
+        raise ConfigError(f"workers={workers!r} is not allowed: a positive integer")
+    configs = expand_grid(base, grid or {}, seeds if seeds is not None else [base.seed], out)
+    todo = [c for c in configs if rerun or not is_finished(c.out_dir)]
+    skipped = [c.out_dir for c in configs if c not in todo]
+    bar = _Progress(len(todo), len(skipped), progress)
+    if not todo:
+        outcomes: list[Outcome] = []
+    elif backend == "local" or (backend == "process" and workers == 1):
+        outcomes = _run_local(todo, bar.tick)
+    elif backend == "process":
+        outcomes = _run_process(todo, min(workers, len(todo)), bar.tick)
+    else:
+        try:
+            from sbexplore.sweep_ray import run_ray
+        except ImportError as exc:
+            raise UserError(f"backend='ray' is not available ({exc}); install the 'ray' extra "
+                            "or use backend='local' or 'process'") from exc
+        outcomes = list(run_ray(todo, address=address, num_cpus=num_cpus, num_gpus=num_gpus,
+                                retries=retries, progress=progress))
+    errors = {str(c.out_dir): err for c, _, err in outcomes if err}
+    runs = [load_run(c.out_dir) for c in configs if is_finished(c.out_dir)]
+    if errors:
+        sys.stderr.write(f"sweep: {len(errors)} of {len(configs)} runs failed; see .errors\n")
+    return SweepResult(runs=runs, summary=summarize(runs), errors=errors, out=Path(out),
+                       trained=[str(c.out_dir) for c, d, e in outcomes if d and not e],
+                       skipped=skipped)
+
+
+class _CallableModule(types.ModuleType):
+    """Importing this module binds `sbexplore.sweep` to it (shadowing the lazy function), so
+    the module itself is callable: `sbexplore.sweep(...)` works before and after the import."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> SweepResult:
+        return sweep(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,8 @@
+"""The notebook UI (needs ipywidgets and plotly): `Dashboard`, galleries, the refresher."""
+
+from __future__ import annotations
+
+from sbexplore.ui.dashboard import Dashboard, sync_figure
+from sbexplore.ui.gallery import Gallery, gallery_items, image_grid, to_png
+
+__all__ = ["Dashboard", "Gallery", "gallery_items", "image_grid", "sync_figure", "to_png"]

@@ -1,0 +1,271 @@
+"""The live dashboard: controls, a run list and views that overlay the visible runs.
+
+Training runs in background threads (`sbexplore.start`); a refresher thread reads their
+snapshots and updates the FigureWidgets with the traces built by `sbexplore.figures.live`.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+import numpy as np
+import plotly.graph_objects as go
+
+from sbexplore.config import RunConfig
+from sbexplore.errors import UserError
+from sbexplore.figures import live
+from sbexplore.records import HIST_EDGES, Run, is_run_dir, load_run
+from sbexplore.runner import BackgroundRun, start
+from sbexplore.sweep import run_folder_name
+from sbexplore.ui.controls import Controls
+from sbexplore.ui.gallery import Gallery
+from sbexplore.ui.refresher import MAX_RATE, Refresher
+from sbexplore.ui.run_list import Entry, RunList
+
+FIG_SIZE = dict(width=520, height=330)
+DEFAULT = RunConfig(dataset="digits", model="mlp", epochs=30, batch_size=64, device="auto",
+                    mislabel_fraction=0.1)
+
+
+def sync_figure(widget: go.FigureWidget, fig: go.Figure) -> None:
+    """Copy a freshly built figure's traces and titles into a FigureWidget in one message."""
+    same = len(widget.data) == len(fig.data) and all(
+        a.type == b.type for a, b in zip(widget.data, fig.data, strict=True))
+    if not same:
+        with widget.batch_update():
+            widget.data = []
+        widget.add_traces(list(fig.data))
+    with widget.batch_update():
+        if same:
+            for old, new in zip(widget.data, fig.data, strict=True):
+                props = new.to_plotly_json()
+                props.pop("type", None)
+                props.pop("uid", None)
+                old.update(props, overwrite=True)
+        widget.layout.title.text = fig.layout.title.text
+        widget.layout.xaxis.title.text = fig.layout.xaxis.title.text
+        widget.layout.yaxis.title.text = fig.layout.yaxis.title.text
+        widget.layout.annotations = fig.layout.annotations
+
+
+def _widget(fig: go.Figure) -> go.FigureWidget:
+    fig.update_layout(**FIG_SIZE, margin=dict(l=60, r=10, t=45, b=50))
+    return go.FigureWidget(fig)
+
+
+class Dashboard(w.VBox):
+    """Start, steer and compare SB runs live. `Dashboard(run=r)` attaches to a run started
+    elsewhere; `Dashboard.load(path)` replays a saved run (or every run of a sweep folder)."""
+
+    def __init__(self, config: RunConfig | None = None, run: Any = None,
+                 out: str | os.PathLike | None = None, rate: float = MAX_RATE):
+        self.base = config or DEFAULT
+        self.out = Path(out) if out else None
+        self._lock = threading.RLock()
+        self._last_key: Any = None
+        self._gallery_key: Any = None
+        self.focused: Entry | None = None
+        self.controls = c = Controls(self.base)
+        self.runs_list = RunList(self._changed, self.focus)
+        self.x_axis = w.ToggleButtons(options=[("epochs", "epoch"), ("backprops", "backprops"),
+                                               ("wall time", "time")], value="epoch",
+                                      style={"button_width": "85px"})
+        self.y_axis = w.ToggleButtons(options=[("accuracy", "test_accuracy"),
+                                               ("test loss", "test_loss")],
+                                      value="test_accuracy", style={"button_width": "85px"})
+        self.replay_epoch = w.IntSlider(value=1, min=1, max=1, description="replay epoch",
+                                        continuous_update=True, layout=w.Layout(display="none"))
+        self.rule_fig = _widget(live.selection_rule(self.base.beta))
+        self.hist_fig = _widget(live.loss_histogram(_blank_snapshot(self.base)))
+        self.curves_fig = _widget(live.learning_curves([]))
+        self.pick_fig = _widget(live.mislabel_pick_rate([]))
+        self.galleries = [Gallery("hardest"), Gallery("easiest"), Gallery("picked_mislabeled")]
+        c.start.on_click(lambda _: self.start())
+        c.stop.on_click(lambda _: self.stop())
+        c.pause.observe(self._on_pause, "value")
+        c.beta.observe(lambda ch: self._live_set("beta", float(ch["new"])), "value")
+        c.staleness.observe(lambda ch: self._live_set("staleness", int(ch["new"])), "value")
+        for widget in (self.x_axis, self.y_axis, self.replay_epoch):
+            widget.observe(lambda _: self._changed(), "value")
+        super().__init__([
+            w.HBox([c, w.VBox([self.rule_fig, self.replay_epoch])]),
+            self.runs_list,
+            w.HBox([self.hist_fig, self.pick_fig]),
+            w.VBox([w.HBox([self.x_axis, self.y_axis]), self.curves_fig]),
+            *self.galleries,
+        ])
+        self.refresher = Refresher(self.refresh, self._busy, self._show_error, rate)
+        for source in ([] if run is None else run if isinstance(run, (list, tuple)) else [run]):
+            self.attach(source)
+
+    # -- runs ---------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | os.PathLike, **kwargs: Any) -> Dashboard:
+        """Replay a saved run folder, or every run folder inside a sweep folder."""
+        p = Path(path)
+        if is_run_dir(p):
+            return cls(run=load_run(p), **kwargs)
+        found = sorted(d for d in p.iterdir() if is_run_dir(d)) if p.is_dir() else []
+        if not found:
+            raise UserError(f"path={str(p)!r} is not allowed: it is neither a run folder nor a "
+                            "folder of run folders (a sweep)")
+        return cls(run=[load_run(d) for d in found], **kwargs)
+
+    def attach(self, source: BackgroundRun | Run) -> Entry:
+        """Add a live or saved run to the list and focus it."""
+        entry = self.runs_list.add(source)
+        self.focus(entry)
+        return entry
+
+    def start(self, config: RunConfig | None = None) -> BackgroundRun | None:
+        """Start a run with the panel's settings (or `config`) beside any running ones."""
+        c = self.controls
+        try:
+            cfg = config or c.config()
+            if self.out is not None:
+                folder = f"{len(self.runs_list.entries) + 1:02d}_" + run_folder_name(
+                    {"policy": cfg.policy, "beta": cfg.beta, "staleness": cfg.staleness,
+                     "mislabels": cfg.mislabel_fraction}, cfg.seed)
+                cfg = cfg.replace(out_dir=str(self.out / folder))
+            run = start(cfg)
+        except ValueError as exc:  # ConfigError and friends: the user's settings
+            self._show_error(str(exc), plain=True)
+            return None
+        self._show_error("")
+        self.attach(run)
+        return run
+
+    def stop(self) -> None:
+        """Stop the focused run (after its current step)."""
+        if self.focused is not None and self.focused.live:
+            self.focused.source.stop()
+        self._changed()
+
+    def stop_all(self) -> None:
+        for e in self.runs_list.entries:
+            if e.live:
+                e.source.stop()
+
+    def focus(self, entry: Entry) -> None:
+        """The histogram, rule view and galleries follow this run."""
+        with self._lock:
+            self.focused = entry
+            saved = not entry.live
+            self.replay_epoch.layout.display = "flex" if saved else "none"
+            if saved:
+                n = max(1, len(entry.source.metrics))
+                self.replay_epoch.max = n
+                self.replay_epoch.value = n
+        self._changed()
+
+    @property
+    def runs(self) -> list[Any]:
+        return [e.source for e in self.runs_list.entries]
+
+    @property
+    def run(self) -> Any:
+        """The focused run (a BackgroundRun or a saved Run), or None."""
+        return self.focused.source if self.focused else None
+
+    def close(self) -> None:
+        self.refresher.close()
+        super().close()
+
+    # -- wiring ---------------------------------------------------------------------------
+    def _changed(self) -> None:
+        self._last_key = None
+        if hasattr(self, "refresher"):
+            self.refresher.poke()
+
+    def _busy(self) -> bool:
+        return any(e.active for e in self.runs_list.entries)
+
+    def _on_pause(self, change: dict) -> None:
+        e = self.focused
+        if e is None or not e.active:
+            return
+        if change["new"] and e.source.status != "paused":
+            e.source.pause()
+        elif not change["new"] and e.source.status == "paused":
+            e.source.resume()
+        self._changed()
+
+    def _live_set(self, field: str, value: float) -> None:
+        e = self.focused
+        if e is not None and e.active:
+            try:
+                e.source.set(field, value)
+            except ValueError as exc:
+                self._show_error(str(exc), plain=True)
+        self._changed()
+
+    def _show_error(self, text: str, plain: bool = False) -> None:
+        if not text:
+            self.controls.error.value = ""
+            return
+        style = "color:#D55E00;font-size:12px;white-space:pre-wrap;margin:0"
+        self.controls.error.value = (f"<div style='{style}'>{html.escape(text)}</div>" if plain
+                                     else f"<pre style='{style}'>{html.escape(text)}</pre>")
+
+    # -- drawing (refresher thread, or directly) ------------------------------------------
+    def refresh(self, force: bool = False) -> bool:
+        """Redraw the views from fresh snapshots; returns whether anything was redrawn."""
+        with self._lock:
+            focus = self.focused
+            if focus is None:
+                return False
+            epoch = None if focus.live else self.replay_epoch.value
+            snap = focus.snapshot(epoch)
+            visible = [(e, snap if e is focus else e.snapshot(epoch if not e.live else None))
+                       for e in self.runs_list.visible]
+            key = (id(focus), snap["step"], snap["status"], snap["epoch"], snap["beta"],
+                   self.x_axis.value, self.y_axis.value,
+                   tuple((id(e), s["step"], s["status"], len(s["metrics"])) for e, s in visible))
+            if key == self._last_key and not force:
+                return False
+            self._last_key = key
+            self._draw_status(focus, snap)
+            sync_figure(self.rule_fig, live.rule_from(snap))
+            sync_figure(self.hist_fig, live.loss_histogram(snap))
+            snaps, colors = [s for _, s in visible], [e.color for e, _ in visible]
+            sync_figure(self.curves_fig, live.learning_curves(snaps, self.x_axis.value,
+                                                              self.y_axis.value, colors))
+            sync_figure(self.pick_fig, live.mislabel_pick_rate(snaps, colors))
+            gkey = (id(focus), snap["epoch"], snap["step"] // 20, snap["status"])
+            if gkey != self._gallery_key:  # PNG grids change slowly: redraw them less often
+                self._gallery_key = gkey
+                for g in self.galleries:
+                    g.update(snap)
+            self.runs_list.refresh_states()
+            return True
+
+    def _draw_status(self, entry: Entry, snap: dict[str, Any]) -> None:
+        c = self.controls
+        pick = snap["mislabel_pick_rate"]
+        m = snap["metrics"]
+        acc = f", test accuracy {m['test_accuracy'].iloc[-1]:.3f}" if len(m) else ""
+        keep = f", keep fraction {m['keep_fraction'].iloc[-1]:.2f}" if len(m) else ""
+        text = (f"<b>{html.escape(snap['name'])}</b>: {snap['status']} · epoch {snap['epoch']}/"
+                f"{snap['epochs']} · step {snap['step']} · {snap['backprops']:,} backprops{acc}"
+                f"{keep}" + (f", mislabel pick rate {pick:.3f} (base "
+                             f"{snap['mislabel_fraction']:g})" if pick == pick else ""))
+        with c.hold_sync():
+            c.status.value = text
+            c.progress.value = float(snap["progress"])
+            c.progress.bar_style = {"finished": "success", "failed": "danger",
+                                    "stopped": "warning"}.get(snap["status"], "info")
+            if entry.live and c.pause.value != (snap["status"] == "paused"):
+                c.pause.value = snap["status"] == "paused"
+        if snap.get("error"):
+            self._show_error(snap["error"])
+
+
+def _blank_snapshot(cfg: RunConfig) -> dict[str, Any]:
+    """What the histogram shows before any run exists."""
+    return {"name": "no run yet", "hist": np.zeros((4, len(HIST_EDGES) - 1), np.int64),
+            "hist_edges": HIST_EDGES, "hist_last": None, "epoch": 0, "config": cfg}

@@ -1,0 +1,101 @@
+"""Image galleries: the hardest (most selected), easiest (least selected) and picked mislabeled
+training images as a grid of ipywidgets `Image` (PNG), mislabeled ones marked."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import ipywidgets as w
+import numpy as np
+
+from sbexplore.data import raw_image
+from sbexplore.figures.style import MISLABELED_COLOR
+
+WHICH = {"hardest": "Hardest (most selected)", "easiest": "Easiest (least selected)",
+         "picked_mislabeled": "Mislabeled, most selected"}
+TARGET_PX = 72  # small images are upscaled (nearest neighbour) to about this size
+
+
+def to_png(img: np.ndarray, target: int = TARGET_PX) -> bytes:
+    """HWC uint8 -> PNG bytes, upscaled by an integer factor so 8x8 digits are visible."""
+    from PIL import Image
+
+    scale = max(1, target // max(img.shape[:2]))
+    if scale > 1:
+        img = img.repeat(scale, axis=0).repeat(scale, axis=1)
+    pil = Image.fromarray(img[..., 0] if img.shape[-1] == 1 else img)
+    buf = io.BytesIO()
+    pil.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def gallery_items(snap: dict[str, Any], which: str = "hardest", k: int = 16
+                  ) -> list[dict[str, Any]]:
+    """The examples of a snapshot's gallery with their PNG and caption."""
+    if which not in WHICH:
+        raise ValueError(f"which={which!r} is not allowed: one of {', '.join(WHICH)}")
+    g, cfg, classes = snap[which], snap["config"], snap.get("classes") or []
+
+    def name(c: int) -> str:
+        return classes[c] if c < len(classes) else str(c)
+
+    items = []
+    for i in range(min(k, len(g["index"]))):
+        label, true = int(g["label"][i]), int(g["true_label"][i])
+        mis = bool(g["mislabeled"][i])
+        img = raw_image(cfg.dataset, int(g["source_index"][i]), cfg.data_root, cfg.image_size)
+        caption = (f"given {name(label)} / true {name(true)}" if mis else name(label))
+        items.append({"index": int(g["index"][i]), "png": to_png(img), "caption": caption,
+                      "mislabeled": mis, "times_selected": int(g["times_selected"][i])})
+    return items
+
+
+def _cell(item: dict[str, Any]) -> w.VBox:
+    border = f"3px solid {MISLABELED_COLOR}" if item["mislabeled"] else "1px solid #DDDDDD"
+    img = w.Image(value=item["png"], format="png",
+                  layout=w.Layout(width=f"{TARGET_PX}px", height=f"{TARGET_PX}px", border=border))
+    color = MISLABELED_COLOR if item["mislabeled"] else "#222222"
+    text = w.HTML(f"<div style='font-size:11px;line-height:1.1;color:{color};width:{TARGET_PX+6}"
+                  f"px'>{item['caption']}<br>×{item['times_selected']}</div>")
+    return w.VBox([img, text], layout=w.Layout(align_items="center", margin="2px"))
+
+
+class Gallery(w.VBox):
+    """A titled grid of images; `update(snapshot)` redraws only when the examples changed."""
+
+    def __init__(self, which: str = "hardest", k: int = 16, columns: int = 8):
+        self.which, self.k, self._shown = which, k, None
+        self.title = w.HTML(f"<b>{WHICH[which]}</b>")
+        self.grid = w.GridBox([], layout=w.Layout(
+            grid_template_columns=f"repeat({columns}, {TARGET_PX + 10}px)"))
+        super().__init__([self.title, self.grid])
+
+    def update(self, snap: dict[str, Any]) -> None:
+        g = snap[self.which]
+        key = (snap["name"], tuple(g["index"][:self.k].tolist()),
+               tuple(g["times_selected"][:self.k].tolist()))
+        if key == self._shown:
+            return
+        self._shown = key
+        items = gallery_items(snap, self.which, self.k)
+        cells = [_cell(it) for it in items]
+        with self.hold_sync():
+            self.title.value = (f"<b>{WHICH[self.which]}</b> — {snap['name']}"
+                                + ("" if items else " (none yet)"))
+            self.grid.children = cells
+
+
+def image_grid(source: Any, which: str = "hardest", k: int = 16, columns: int = 8) -> Gallery:
+    """A gallery widget for a Run, a BackgroundRun or a snapshot (usable in any notebook)."""
+    from sbexplore.runner import run_snapshot
+
+    if isinstance(source, dict):
+        snap = source
+    elif hasattr(source, "snapshot"):
+        snap = source.snapshot(gallery=k)
+    else:
+        snap = run_snapshot(source, gallery=k)
+    gallery = Gallery(which, k, columns)
+    gallery.update(snap)
+    return gallery

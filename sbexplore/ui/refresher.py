@@ -1,0 +1,56 @@
+"""A refresher thread: redraws the dashboard from snapshots at most `rate` times a second.
+
+A thread, not an asyncio task: the kernel's event loop stalls while another cell runs, a
+thread keeps going. It only sets widget values (never `with output:`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+
+MAX_RATE = 5.0  # redraws per second at most
+
+
+class Refresher:
+    """Calls `redraw()` every 1/rate s while `busy()` is true, then once more and sleeps."""
+
+    def __init__(self, redraw: Callable[[], None], busy: Callable[[], bool],
+                 on_error: Callable[[str], None], rate: float = MAX_RATE):
+        self.redraw, self.busy, self.on_error = redraw, busy, on_error
+        self.interval = 1.0 / min(rate, MAX_RATE)
+        self._wake = threading.Event()
+        self._closed = threading.Event()
+        self.redraws = 0
+        self.thread = threading.Thread(target=self._loop, name="sbexplore-refresher",
+                                       daemon=True)
+        self.thread.start()
+
+    def poke(self) -> None:
+        """Redraw soon (a run started, a setting or the visible runs changed)."""
+        self._wake.set()
+
+    def close(self) -> None:
+        self._closed.set()
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._closed.is_set():
+            self._wake.wait()  # idle until poked
+            self._wake.clear()
+            while not self._closed.is_set():
+                t0 = time.perf_counter()
+                busy = self.busy()
+                self._safe_redraw()
+                if not busy:
+                    break  # that was the final redraw of the finished runs
+                time.sleep(max(0.0, self.interval - (time.perf_counter() - t0)))
+
+    def _safe_redraw(self) -> None:
+        try:
+            self.redraw()
+            self.redraws += 1
+        except Exception:  # a broken view must not kill the refresher: show it in the panel
+            self.on_error(traceback.format_exc())

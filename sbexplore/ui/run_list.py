@@ -1,0 +1,89 @@
+"""The run list: one row per run (colour, name, settings, status) to show, hide, focus, stop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as w
+
+from sbexplore.figures.style import run_color
+from sbexplore.records import Run
+
+
+class Entry:
+    """A run in the dashboard: a live BackgroundRun or a saved Run, with its colour."""
+
+    def __init__(self, source: Any, color: str):
+        self.source, self.color = source, color
+        self.visible = w.Checkbox(value=True, description="show", indent=False,
+                                  layout=w.Layout(width="60px"))
+        self.focus = w.Button(description="focus", layout=w.Layout(width="60px"),
+                              tooltip="histogram, rule and galleries follow this run")
+        self.stop = w.Button(description="stop", layout=w.Layout(width="55px"),
+                             disabled=not self.live)
+        cfg = source.config
+        settings = (f"{cfg.dataset}/{cfg.model}, {cfg.policy}, β={cfg.beta:g}, "
+                    f"n={cfg.staleness}, mislabels={cfg.mislabel_fraction:g}, seed={cfg.seed}")
+        self.label = w.HTML(f"<span style='color:{color};font-size:18px'>■</span> "
+                            f"<b>{source.name}</b> <span style='color:#666'>{settings}</span>",
+                            layout=w.Layout(width="520px"))
+        self.state = w.HTML(self.status, layout=w.Layout(width="200px"))
+        self.row = w.HBox([self.visible, self.focus, self.stop, self.label, self.state])
+
+    @property
+    def live(self) -> bool:
+        return not isinstance(self.source, Run)
+
+    @property
+    def status(self) -> str:
+        return self.source.status
+
+    @property
+    def active(self) -> bool:
+        return self.live and self.source.status in ("running", "paused")
+
+    def snapshot(self, epoch: int | None = None) -> dict[str, Any]:
+        from sbexplore.runner import run_snapshot
+
+        if self.live:
+            return self.source.snapshot()
+        return run_snapshot(self.source, epoch)
+
+
+class RunList(w.VBox):
+    """Rows of entries; callbacks tell the dashboard what the user clicked."""
+
+    def __init__(self, on_change: Callable[[], None], on_focus: Callable[[Entry], None]):
+        self.entries: list[Entry] = []
+        self._on_change, self._on_focus = on_change, on_focus
+        self.header = w.HTML("<b>Runs</b> (none yet)")
+        super().__init__([self.header])
+
+    def add(self, source: Any) -> Entry:
+        entry = Entry(source, run_color(len(self.entries)))
+        entry.visible.observe(lambda _: self._on_change(), "value")
+        entry.focus.on_click(lambda _: self._on_focus(entry))
+        entry.stop.on_click(lambda _: entry.source.stop())
+        self.entries.append(entry)
+        self.header.value = f"<b>Runs</b> ({len(self.entries)})"
+        self.children = [self.header] + [e.row for e in self.entries]
+        return entry
+
+    @property
+    def visible(self) -> list[Entry]:
+        return [e for e in self.entries if e.visible.value]
+
+    def refresh_states(self) -> None:
+        for e in self.entries:
+            text = e.status
+            err = getattr(e.source, "error", None)
+            if e.live and e.source.trainer is not None and e.active:
+                t = e.source.trainer
+                text = f"{text} · epoch {min(t.epoch + 1, t.cfg.epochs)}/{t.cfg.epochs}"
+            if err:
+                text = f"<span style='color:#D55E00'>{text}</span>"
+            if e.state.value != text:
+                e.state.value = text
+            if e.stop.disabled == e.active:
+                e.stop.disabled = not e.active

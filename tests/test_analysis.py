@@ -1,0 +1,152 @@
+"""Analysis functions on small hand-made runs with known answers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sbexplore import analysis as A
+from sbexplore.config import RunConfig
+from sbexplore.errors import ConfigError
+from sbexplore.records import METRIC_COLUMNS, Run
+
+
+def make_run(policy="sb", acc=(0.5, 0.7, 0.9), backprops=(100, 50, 50), forwarded=(0, 100, 100),
+             t_select=(0.0, 1.0, 1.0), t_train=(2.0, 1.0, 1.0), wall=(2.5, 2.5, 2.5), seed=0,
+             name=None, beta=2.0, mislabel_fraction=0.0, n=100) -> Run:
+    cfg = RunConfig(policy=policy, seed=seed, name=name, beta=beta,
+                    mislabel_fraction=mislabel_fraction, device="cpu")
+    e = len(acc)
+    m = pd.DataFrame({c: np.zeros(e) for c in METRIC_COLUMNS})
+    m["epoch"] = np.arange(1, e + 1)
+    m["test_accuracy"] = acc
+    m["examples_backpropped"] = backprops
+    m["examples_forwarded"] = forwarded
+    m["total_backprops"] = np.cumsum(backprops)
+    m["total_forwarded"] = np.cumsum(forwarded)
+    m["time_select_s"], m["time_train_s"] = t_select, t_train
+    m["wall_time_s"] = wall
+    m["time_other_s"] = np.array(wall) - np.array(t_select) - np.array(t_train)
+    m["total_time_s"] = np.cumsum(wall)
+    m["priming"] = [True] + [False] * (e - 1)
+    m["keep_fraction"] = np.array(backprops) / n
+    ex = pd.DataFrame({"index": np.arange(n), "source_index": np.arange(n),
+                       "label": np.zeros(n, int), "true_label": np.zeros(n, int),
+                       "mislabeled": np.zeros(n, bool), "times_selected": np.ones(n, int),
+                       "times_forwarded": np.zeros(n, int), "last_loss": np.ones(n)})
+    return Run(config=cfg, metrics=m, examples=ex, meta={"num_train": n},
+               selected=np.ones((e, n), np.uint8), losses=np.ones((e, n), np.float16))
+
+
+def test_time_to_accuracy_interpolates_within_the_crossing_epoch():
+    run = make_run(acc=(0.5, 0.7, 0.9))  # total_backprops 100, 150, 200
+    assert A.time_to_accuracy(run, 0.8, "backprops") == pytest.approx(175.0)
+    assert A.time_to_accuracy(run, 0.8, "backprops", method="first_epoch") == 200.0
+    assert A.time_to_accuracy(run, 0.4, "time") == pytest.approx(2.5)  # first epoch reached
+    assert math.isnan(A.time_to_accuracy(run, 0.95, "time"))
+
+
+def test_cost_clock_counts_forwards_at_f_over_t():
+    run = make_run()  # forwarded cumulative 0, 100, 200
+    assert A.clock(run, "cost", f_over_t=0.5).tolist() == [100.0, 200.0, 300.0]
+    with pytest.raises(ConfigError, match="clock"):
+        A.clock(run, "steps")
+
+
+def test_speedup_table_uses_traditional_final_accuracy_minus_tolerance():
+    trad = make_run("all", acc=(0.6, 0.8, 0.91), backprops=(100, 100, 100), forwarded=(0, 0, 0),
+                    name="trad")
+    sbs = [make_run(acc=(0.5, 0.7, 0.9), seed=s, name="SB") for s in (0, 1)]
+    sbs[1].metrics["test_accuracy"] = [0.5, 0.9, 0.95]
+    t = A.speedup_table([trad, *sbs], tolerance=0.01, clocks=("backprops",))
+    assert t["target"].iloc[0] == pytest.approx(0.90)
+    sb = t[t["run"] == "SB"].iloc[0]
+    # trad reaches 0.90 at 200 + 100*(0.10/0.11); SB seeds at 200 and 100 + 50*(0.2/0.2) = 150
+    base = 200 + 100 * (0.10 / 0.11)
+    assert sb["seeds"] == 2 and sb["reached"] == 2
+    assert sb["value_mean"] == pytest.approx(175.0)
+    assert sb["speedup_mean"] == pytest.approx((base / 200 + base / 150) / 2)
+    assert sb["speedup_std"] == pytest.approx(np.std([base / 200, base / 150], ddof=1))
+
+
+def test_default_target_needs_a_traditional_run():
+    with pytest.raises(ConfigError, match="traditional"):
+        A.speedup_table([make_run()])
+
+
+def test_cost_model_prediction_and_measured_f_over_t():
+    assert A.predicted_epoch_ratio(1 / 3, 1 / 3) == pytest.approx(2 / 3)
+    assert A.predicted_epoch_ratio(0.3, 0.25, fresh_share=1 / 3) == pytest.approx(0.35)
+    with pytest.raises(ConfigError, match="keep"):
+        A.predicted_epoch_ratio(0.3, 1.5)
+    run = make_run()  # select: 2 s / 200 forwards; train: 4 s / 200 backprops
+    assert A.measured_f_over_t(run) == pytest.approx(0.5)
+    assert math.isnan(A.measured_f_over_t(make_run("all", forwarded=(0, 0, 0),
+                                                   t_select=(0, 0, 0))))
+    assert A.pooled_f_over_t([make_run("all", forwarded=(0, 0, 0))]) == A.DEFAULT_F_OVER_T
+
+
+def test_keep_table_against_one_over_beta_plus_one():
+    t = A.keep_table([make_run(beta=1.0)])  # 100 backprops over 2 selecting epochs of 100
+    assert t["expected_keep"].iloc[0] == 0.5
+    assert t["realised_keep"].iloc[0] == pytest.approx(0.5)
+    assert t["ratio"].iloc[0] == pytest.approx(1.0)
+
+
+def test_selection_ranking_breaks_ties_by_index():
+    run = make_run(n=5)
+    run.examples["times_selected"] = [2, 5, 2, 0, 5]
+    r = A.selection_ranking(run)
+    assert r["index"].tolist() == [1, 4, 0, 2, 3]
+    assert r["rank"].tolist() == [1, 2, 3, 4, 5]
+    assert A.least_selected(run, 2)["index"].tolist() == [3, 0]
+
+
+def test_training_dynamics_mean_and_variability_of_loss():
+    run = make_run(n=2)
+    run.losses = np.array([[1.0, 0.0], [3.0, 0.0], [2.0, 0.0]], np.float16)
+    run.selected = np.array([[1, 1], [1, 0], [0, 0]], np.uint8)
+    d = A.training_dynamics(run)
+    assert d["loss_mean"].tolist() == pytest.approx([2.0, 0.0])
+    assert d["loss_std"].tolist() == pytest.approx([np.std([1, 3, 2]), 0.0])
+    assert d["confidence_mean"].iloc[1] == pytest.approx(1.0)
+    assert d["selection_frequency"].tolist() == [0.5, 0.0]  # epochs 2-3 select
+
+
+def test_mislabel_detection_precision_and_recall_over_k():
+    run = make_run(n=6, mislabel_fraction=0.3)
+    run.examples["times_selected"] = [9, 8, 7, 1, 1, 1]
+    run.examples["mislabeled"] = [True, False, True, False, False, False]
+    d = A.mislabel_detection(run, [1, 2, 3, 6])
+    assert d["precision"].tolist() == pytest.approx([1.0, 0.5, 2 / 3, 1 / 3])
+    assert d["recall"].tolist() == pytest.approx([0.5, 0.5, 1.0, 1.0])
+    assert A.detection_at_mislabel_count(run)["precision"] == pytest.approx(0.5)
+    with pytest.raises(ConfigError, match="no injected mislabels"):
+        A.mislabel_detection(make_run())
+
+
+def test_pick_rate_table_enrichment():
+    runs = [make_run(mislabel_fraction=f, seed=s, name="SB") for f in (0.1, 0.2) for s in (0, 1)]
+    for r, rate in zip(runs, (0.2, 0.3, 0.3, 0.5), strict=True):
+        r.metrics["mislabel_pick_rate"] = rate
+    t = A.pick_rate_table(runs)
+    assert t["mislabel_fraction"].tolist() == [0.1, 0.2]
+    assert t["pick_rate_mean"].tolist() == pytest.approx([0.25, 0.4])
+    assert t["enrichment"].tolist() == pytest.approx([2.5, 2.0])
+
+
+def test_time_breakdown_averages_epochs_after_priming():
+    t = A.time_breakdown([make_run()]).iloc[0]
+    assert (t["select_s"], t["train_s"], t["other_s"], t["epochs"]) == pytest.approx(
+        (1.0, 1.0, 0.5, 2))
+
+
+def test_analysis_imports_no_plotting():
+    import subprocess
+    import sys
+
+    code = "import sys, sbexplore.analysis; assert 'plotly' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -1,0 +1,139 @@
+"""01_quickstart in a real JupyterLab driven by headless Chromium: Start, live updates while
+another cell runs, Stop within a second. Prints its timings."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbexec import inject_parameters, kernel_env
+
+from conftest import REPO
+
+pytestmark = pytest.mark.browser
+SLEEP_CELL = "import time as _t\n_t.sleep(12) if dash.runs else None  # browser test: busy kernel"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def jupyterlab(tmp_path, chromium):
+    nb = nbformat.read(REPO / "notebooks" / "01_quickstart.ipynb", as_version=4)
+    inject_parameters(nb, {"epochs": 5000})
+    nb.cells.append(nbformat.v4.new_code_cell(SLEEP_CELL))
+    nbformat.write(nb, tmp_path / "01_quickstart.ipynb")
+    port, token = _free_port(), secrets.token_hex(16)
+    jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or "jupyter"
+    proc = subprocess.Popen(
+        [jupyter, "lab", "--allow-root", "--no-browser", "--ServerApp.ip=127.0.0.1",
+         f"--ServerApp.port={port}", f"--ServerApp.token={token}",
+         f"--ServerApp.root_dir={tmp_path}", "--LabApp.news_url=",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        env=kernel_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    t0 = time.time()
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+            break
+        except OSError:
+            if time.time() - t0 > 60 or proc.poll() is not None:
+                proc.terminate()
+                pytest.fail("JupyterLab did not start within 60 s")
+            time.sleep(0.3)
+    print(f"\n[browser] JupyterLab up in {time.time() - t0:.1f}s")
+    yield f"{base}/lab/tree/01_quickstart.ipynb?token={token}"
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _wait_idle(page, timeout=90.0):
+    page.wait_for_function(
+        "() => document.querySelector('#jp-main-statusbar')?.innerText.includes('Idle')",
+        timeout=timeout * 1000)
+
+
+def _status(page) -> str:
+    return page.locator(".widget-html-content", has_text="· step").first.inner_text()
+
+
+def _hist_signature(page) -> str:
+    return page.evaluate("""() => {
+        const plots = [...document.querySelectorAll('.js-plotly-plot')];
+        const h = plots.find(p => (p.querySelector('.gtitle')?.textContent || '')
+                                  .startsWith('Loss histogram'));
+        if (!h) return '';
+        return h.querySelector('.gtitle').textContent + [...h.querySelectorAll('path.js-line')]
+            .map(p => p.getAttribute('d')).join('|');
+    }""")
+
+
+def test_quickstart_live_in_jupyterlab(jupyterlab, chromium):
+    from playwright.sync_api import sync_playwright
+
+    timings = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        t = time.time()
+        page.goto(jupyterlab)
+        page.locator(".jp-Notebook").wait_for(timeout=60_000)
+        _wait_idle(page)
+        timings["open_notebook_s"] = time.time() - t
+
+        t = time.time()
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        start_button = page.locator(".widget-button", has_text="Start")
+        start_button.wait_for(timeout=60_000)
+        _wait_idle(page)
+        timings["run_all_cells_s"] = time.time() - t
+
+        t = time.time()
+        start_button.click()
+        page.wait_for_function("() => [...document.querySelectorAll('.widget-html-content')]"
+                               ".some(e => /running · epoch [1-9]/.test(e.innerText))",
+                               timeout=60_000)
+        timings["start_to_first_update_s"] = time.time() - t
+
+        # another cell runs (the kernel is busy for 12 s): the views must keep updating
+        last_cell = page.locator(".jp-Notebook .jp-Cell").last
+        last_cell.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")
+        page.wait_for_function(
+            "() => !document.querySelector('#jp-main-statusbar')?.innerText.includes('Idle')",
+            timeout=10_000)
+        s0, h0 = _status(page), _hist_signature(page)
+        time.sleep(3)
+        s1, h1 = _status(page), _hist_signature(page)
+        busy = not page.evaluate(
+            "() => document.querySelector('#jp-main-statusbar').innerText.includes('Idle')")
+        assert busy, "the sleeping cell should still be running"
+        assert s1 != s0, f"status did not update while another cell ran: {s0!r}"
+        assert h1 and h1 != h0, "the loss histogram did not update while another cell ran"
+        _wait_idle(page, 30)
+
+        t = time.time()
+        page.locator(".widget-button", has_text="Stop").first.click()
+        page.wait_for_function("() => [...document.querySelectorAll('.widget-html-content')]"
+                               ".some(e => /: stopped ·/.test(e.innerText))", timeout=10_000)
+        timings["stop_to_stopped_s"] = time.time() - t
+        browser.close()
+    print("[browser] timings: " + ", ".join(f"{k}={v:.2f}" for k, v in timings.items()))
+    assert timings["stop_to_stopped_s"] < 1.0

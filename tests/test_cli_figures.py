@@ -1,0 +1,51 @@
+"""`sbexplore figures` end to end on short digits runs, and its one-line errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from sbexplore.cli import main
+from sbexplore.trainer import train
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sweep")
+    from sbexplore.config import RunConfig
+
+    base = RunConfig(dataset="digits", model="mlp", epochs=3, device="cpu", batch_size=64,
+                     mislabel_fraction=0.1)
+    for policy in ("sb", "all"):
+        train(base.replace(policy=policy, out_dir=str(root / policy)))
+    return root
+
+
+def test_figures_of_one_run(sweep_dir, tmp_path, chromium, capsys):
+    assert main(["figures", str(sweep_dir / "sb"), "--out", str(tmp_path), "--format",
+                 "svg,png"]) == 0
+    for name in ("most_selected", "least_selected", "data_map", "loss_histogram"):
+        assert (tmp_path / f"{name}.svg").is_file() and (tmp_path / f"{name}.png").is_file()
+        assert (tmp_path / f"{name}.csv").is_file()
+    assert not list(tmp_path.glob("*.pdf"))
+    assert "figures of 1 run(s)" in capsys.readouterr().out
+
+
+def test_figures_of_a_sweep_folder_include_comparisons(sweep_dir, tmp_path, chromium):
+    assert main(["figures", str(sweep_dir), "--out", str(tmp_path), "--format", "pdf"]) == 0
+    assert (tmp_path / "speedup.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "sb-beta-2" / "most_selected.pdf").is_file()
+    assert (tmp_path / "traditional" / "learning_curve.csv").is_file()
+
+
+def test_not_a_run_folder_is_one_line(tmp_path, capsys):
+    assert main(["figures", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "is not a run folder" in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_unknown_format_is_one_line(sweep_dir, tmp_path, capsys):
+    assert main(["figures", str(sweep_dir / "sb"), "--out", str(tmp_path / "o"),
+                 "--format", "pdf,gif"]) == 2
+    assert "'gif' is not allowed" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

@@ -1,0 +1,77 @@
+"""Dashboard wiring without a kernel: Button.click() runs the handlers."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from sbexplore import train
+from sbexplore.ui import Dashboard
+
+
+def _wait(cond, timeout=30.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if cond():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.fixture
+def dash(tiny):
+    d = Dashboard(tiny.replace(epochs=500, mislabel_fraction=0.1))
+    yield d
+    d.stop_all()
+    d.close()
+
+
+def test_start_and_stop_buttons(dash):
+    dash.controls.start.click()
+    run = dash.run
+    assert _wait(lambda: run.snapshot()["step"] > 3)
+    dash.controls.stop.click()
+    run.join(30)
+    assert run.status == "stopped"
+    dash.refresh(force=True)
+    assert "stopped" in dash.controls.status.value
+    assert sum(sum(t.y) for t in dash.hist_fig.data) > 0  # the histogram was drawn
+
+
+def test_beta_slider_reaches_the_live_run(dash):
+    dash.controls.start.click()
+    run = dash.run
+    assert _wait(lambda: run.trainer is not None and run.trainer.step > 1)
+    dash.controls.beta.value = 5.0
+    assert "0.17" in dash.controls.keep_label.value  # 1/(5+1)
+    assert _wait(lambda: run.trainer.beta == 5.0, 10)
+    run.stop()
+    assert list(run.join(30).events["field"]) == ["beta"]
+
+
+def test_second_start_runs_beside_the_first(dash):
+    dash.controls.start.click()
+    dash.controls.seed.value = 1
+    dash.controls.start.click()
+    assert len(dash.runs) == 2 and dash.runs[0] is not dash.runs[1]
+    assert dash.runs[0].status in ("running", "paused") and dash.run is dash.runs[1]
+
+
+def test_invalid_setting_shows_an_error_in_the_panel(dash):
+    dash.controls.device.options = [*dash.controls.device.options, "tpu"]
+    dash.controls.device.value = "tpu"
+    dash.controls.start.click()
+    assert dash.runs == [] and "device" in dash.controls.error.value
+
+
+def test_load_replays_a_saved_run(tiny, tmp_path):
+    train(tiny.replace(epochs=3, out_dir=str(tmp_path / "r")))
+    d = Dashboard.load(tmp_path / "r")
+    try:
+        d.replay_epoch.value = 1
+        assert d.refresh(force=True)
+        assert "epoch 1/3" in d.controls.status.value
+        assert len(d.galleries[0].grid.children) == 16
+    finally:
+        d.close()
