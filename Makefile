@@ -1,29 +1,16 @@
-# Two entry points: `make demo` (set up + run the main job) and `make test` (set up + test suite).
-# Both create or reuse the virtual environment .venv at the repository root.
-VENV   ?= .venv
-PYTHON ?= python3
-PY     := $(VENV)/bin/python
-EXTRAS ?= dev,ray
+# Shortcuts for the README's two commands (both create or reuse .venv at the repository root).
+.PHONY: demo test lint benchmarks
 
-.PHONY: setup demo test lint clean
+demo:
+	python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/sbexplore demo --out runs/demo
 
-$(VENV)/.installed-$(EXTRAS): pyproject.toml
-	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "sbexplore needs Python >= 3.10"'
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
-	touch $@
+test:
+	python3 -m venv .venv && .venv/bin/pip install -e ".[dev,ray]" && .venv/bin/python -m pytest
 
-setup: $(VENV)/.installed-$(EXTRAS)
+lint:
+	.venv/bin/ruff check sbexplore tests benchmarks
 
-demo: setup
-	$(VENV)/bin/sbexplore demo --out runs/demo
-
-test: setup
-	$(PY) -m pytest -q -rs
-
-lint: setup
-	$(VENV)/bin/ruff check sbexplore tests benchmarks
-
-clean:
-	rm -rf $(VENV) runs .pytest_cache
+benchmarks:
+	.venv/bin/python -m benchmarks.bench_selection
+	.venv/bin/python -m benchmarks.bench_epoch
+	.venv/bin/python -m benchmarks.bench_demo

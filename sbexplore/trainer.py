@@ -204,7 +204,6 @@ class Trainer:
                 probs = self.policy.probabilities(losses, len(idx), self.device)
                 keep = torch.rand(len(idx), generator=self.gen, device=self.device) < probs
                 sel = keep.nonzero().squeeze(1)  # the one host sync of this candidate batch
-                self._epoch_selected[idx[sel]] = 1
                 if losses is not None:
                     self._histogram(losses, keep, idx)
                     self._last_batch = {"losses": losses, "probs": probs, "keep": keep}

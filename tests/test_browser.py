@@ -14,9 +14,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbexec import inject_parameters, kernel_env
-
 from conftest import REPO
+from nbexec import inject_parameters, kernel_env
 
 pytestmark = pytest.mark.browser
 SLEEP_CELL = "import time as _t\n_t.sleep(12) if dash.runs else None  # browser test: busy kernel"
@@ -116,17 +115,18 @@ def test_quickstart_live_in_jupyterlab(jupyterlab, chromium):
         last_cell = page.locator(".jp-Notebook .jp-Cell").last
         last_cell.locator(".jp-InputArea-editor").click()
         page.keyboard.press("Shift+Enter")
-        page.wait_for_function(
-            "() => !document.querySelector('#jp-main-statusbar')?.innerText.includes('Idle')",
-            timeout=10_000)
+        prompt = last_cell.locator(".jp-InputPrompt")
+        page.wait_for_function("(el) => el.innerText.includes('*')", arg=prompt.element_handle(),
+                               timeout=10_000)  # [*]: the sleeping cell is executing
         s0, h0 = _status(page), _hist_signature(page)
         time.sleep(3)
         s1, h1 = _status(page), _hist_signature(page)
-        busy = not page.evaluate(
-            "() => document.querySelector('#jp-main-statusbar').innerText.includes('Idle')")
+        busy = "*" in prompt.inner_text()
         assert busy, "the sleeping cell should still be running"
         assert s1 != s0, f"status did not update while another cell ran: {s0!r}"
         assert h1 and h1 != h0, "the loss histogram did not update while another cell ran"
+        page.wait_for_function("(el) => !el.innerText.includes('*')",
+                               arg=prompt.element_handle(), timeout=30_000)
         _wait_idle(page, 30)
 
         t = time.time()

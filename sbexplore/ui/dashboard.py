@@ -68,7 +68,7 @@ class Dashboard(w.VBox):
         self.out = Path(out) if out else None
         self._lock = threading.RLock()
         self._last_key: Any = None
-        self._gallery_key: Any = None
+        self._view_keys: dict[str, Any] = {}
         self.focused: Entry | None = None
         self.controls = c = Controls(self.base)
         self.runs_list = RunList(self._changed, self.focus)
@@ -228,21 +228,35 @@ class Dashboard(w.VBox):
                    tuple((id(e), s["step"], s["status"], len(s["metrics"])) for e, s in visible))
             if key == self._last_key and not force:
                 return False
-            self._last_key = key
+            if force:
+                self._view_keys.clear()
             self._draw_status(focus, snap)
-            sync_figure(self.rule_fig, live.rule_from(snap))
-            sync_figure(self.hist_fig, live.loss_histogram(snap))
+            # each view is resent only when its data changed: the browser must keep up at 5 Hz
+            step_key = (id(focus), snap["step"], snap["beta"], snap["status"], snap["epoch"])
+            if self._changed_view("rule", step_key):
+                sync_figure(self.rule_fig, live.rule_from(snap))
+            if self._changed_view("hist", step_key):
+                sync_figure(self.hist_fig, live.loss_histogram(snap))
             snaps, colors = [s for _, s in visible], [e.color for e, _ in visible]
-            sync_figure(self.curves_fig, live.learning_curves(snaps, self.x_axis.value,
-                                                              self.y_axis.value, colors))
-            sync_figure(self.pick_fig, live.mislabel_pick_rate(snaps, colors))
-            gkey = (id(focus), snap["epoch"], snap["step"] // 20, snap["status"])
-            if gkey != self._gallery_key:  # PNG grids change slowly: redraw them less often
-                self._gallery_key = gkey
+            epoch_key = (self.x_axis.value, self.y_axis.value,
+                         tuple((id(e), len(s["metrics"])) for e, s in visible))
+            if self._changed_view("curves", epoch_key):
+                sync_figure(self.curves_fig, live.learning_curves(snaps, self.x_axis.value,
+                                                                  self.y_axis.value, colors))
+                sync_figure(self.pick_fig, live.mislabel_pick_rate(snaps, colors))
+            # PNG grids change slowly: redraw them once per epoch and at the end
+            if self._changed_view("gallery", (id(focus), snap["epoch"], snap["status"])):
                 for g in self.galleries:
                     g.update(snap)
             self.runs_list.refresh_states()
+            self._last_key = key
             return True
+
+    def _changed_view(self, view: str, key: Any) -> bool:
+        if self._view_keys.get(view) == key and self._last_key is not None:
+            return False
+        self._view_keys[view] = key
+        return True
 
     def _draw_status(self, entry: Entry, snap: dict[str, Any]) -> None:
         c = self.controls
