@@ -34,6 +34,7 @@ def run_ray(configs: Sequence[RunConfig], address: str | None = None, num_cpus: 
     `progress`: True draws a bar over runs, a callable is called once per finished run.
     """
     _check_resources(num_cpus, num_gpus, retries)
+    _check_address(address)
     ray = import_ray()
     configs = list(configs)
     for cfg in configs:
@@ -42,8 +43,8 @@ def run_ray(configs: Sequence[RunConfig], address: str | None = None, num_cpus: 
                               "a Ray sweep needs a shared folder or URI per run")
     if not configs:
         return []
-    tick = progress if callable(progress) else _bar(len(configs), bool(progress))
     started = connect(address)
+    tick = progress if callable(progress) else _bar(len(configs), bool(progress))
     try:
         return _schedule(ray, configs, num_cpus, num_gpus, retries, tick)
     finally:
@@ -74,11 +75,7 @@ def connect(address: str | None = None, num_cpus: int | None = None,
     if address is None:
         init_local(num_cpus=num_cpus, runtime_env=runtime_env)
         return True
-    if not isinstance(address, str) or not (address == "auto" or "://" in address
-                                            or ":" in address):
-        raise ConfigError(f"address={address!r} is not allowed: None (a local Ray instance), "
-                          "'auto' (the cluster this machine belongs to), 'ray://host:port' or "
-                          "'host:port'")
+    _check_address(address)
     try:
         ray.init(address=address, runtime_env=runtime_env, log_to_driver=False)
     except ConnectionError as exc:
@@ -147,6 +144,14 @@ def mirror(uri: str, cache: str | Path | None = None) -> str:
 
 
 # -- internals -------------------------------------------------------------------------------
+def _check_address(address: str | None) -> None:
+    if address is not None and not (isinstance(address, str) and (
+            address == "auto" or "://" in address or ":" in address)):
+        raise ConfigError(f"address={address!r} is not allowed: None (a local Ray instance), "
+                          "'auto' (the cluster this machine belongs to), 'ray://host:port' or "
+                          "'host:port'")
+
+
 def _check_resources(num_cpus: float, num_gpus: float, retries: int) -> None:
     for name, v, lo in (("num_cpus", num_cpus, 0), ("num_gpus", num_gpus, 0)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or v < lo:
@@ -172,7 +177,7 @@ def _schedule(ray: Any, configs: list[RunConfig], num_cpus: float, num_gpus: flo
 
     def submit(i: int) -> None:
         attempts[i] += 1
-        pending[task.remote(configs[i].to_json(), threads)] = i
+        pending[task.remote(_absolute(configs[i]).to_json(), threads)] = i
 
     for i in range(len(configs)):
         submit(i)
@@ -191,7 +196,10 @@ def _schedule(ray: Any, configs: list[RunConfig], num_cpus: float, num_gpus: flo
                 n = attempts[i]
                 error = f"run failed after {n} attempt{'s' * (n > 1)}:\n{error}"
             elif is_uri(out_dir):
-                out_dir = mirror(out_dir)
+                try:
+                    out_dir = mirror(out_dir)
+                except Exception as exc:  # e.g. this machine lacks the bucket's credentials
+                    out_dir, error = None, f"saved to {out_dir} but not readable here: {exc}"
             results[i] = (configs[i], out_dir, error)
             tick()
     except BaseException:  # Ctrl-C or an error here: stop the runs still going, then re-raise
@@ -199,6 +207,13 @@ def _schedule(ray: Any, configs: list[RunConfig], num_cpus: float, num_gpus: flo
             ray.cancel(ref, force=True)
         raise
     return [r for r in results if r is not None]
+
+
+def _absolute(cfg: RunConfig) -> RunConfig:
+    """Workers do not share the driver's working folder: give them absolute paths."""
+    if is_uri(cfg.out_dir) or Path(cfg.out_dir).is_absolute():
+        return cfg
+    return cfg.replace(out_dir=str(Path(cfg.out_dir).resolve()))
 
 
 def _restore_out_dir(local: str, cfg: RunConfig) -> None:

@@ -184,6 +184,8 @@ def test_unreadable_resources_are_config_errors(base):
         run_ray([base.replace(out_dir="x")], num_gpus=-1)
     with pytest.raises(ConfigError, match="retries"):
         run_ray([base.replace(out_dir="x")], retries=-2)
+    with pytest.raises(ConfigError, match="address='nonsense'"):
+        run_ray([base.replace(out_dir="x")], address="nonsense")
 
 
 def test_without_ray_backend_ray_says_how_to_install(monkeypatch, base, tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,9 @@ def _widget(fig: go.Figure) -> go.FigureWidget:
     return go.FigureWidget(fig)
 
 
+GALLERY_INTERVAL_S = 2.0  # galleries redraw at most this often while a run trains
+
+
 class Dashboard(w.VBox):
     """Start, steer and compare SB runs live. `Dashboard(run=r)` attaches to a run started
     elsewhere; `Dashboard.load(path)` replays a saved run (or every run of a sweep folder)."""
@@ -69,6 +73,7 @@ class Dashboard(w.VBox):
         self._lock = threading.RLock()
         self._last_key: Any = None
         self._view_keys: dict[str, Any] = {}
+        self._gallery_drawn, self._gallery_state = 0.0, None
         self.focused: Entry | None = None
         self.controls = c = Controls(self.base)
         self.runs_list = RunList(self._changed, self.focus)
@@ -244,10 +249,16 @@ class Dashboard(w.VBox):
                 sync_figure(self.curves_fig, live.learning_curves(snaps, self.x_axis.value,
                                                                   self.y_axis.value, colors))
                 sync_figure(self.pick_fig, live.mislabel_pick_rate(snaps, colors))
-            # PNG grids change slowly: redraw them once per epoch and at the end
-            if self._changed_view("gallery", (id(focus), snap["epoch"], snap["status"])):
+            # PNG grids are costly to encode and send: at most every GALLERY_INTERVAL_S while
+            # a run trains (short epochs would otherwise redraw them at every tick), and at once
+            # when the focus or status changes
+            now = time.monotonic()
+            settled = (id(focus), snap["status"]) != self._gallery_state
+            due = now - self._gallery_drawn >= GALLERY_INTERVAL_S or settled
+            if due and self._changed_view("gallery", (id(focus), snap["epoch"], snap["status"])):
                 for g in self.galleries:
                     g.update(snap)
+                self._gallery_drawn, self._gallery_state = now, (id(focus), snap["status"])
             self.runs_list.refresh_states()
             self._last_key = key
             return True

@@ -1,0 +1,79 @@
+"""Target 4: training throughput while the dashboard refreshes at 5 Hz in a real kernel.
+
+Executes a notebook with nbclient (so widget messages are really serialised to a client) that
+alternates the same background run without and with a `Dashboard` attached, and reports the
+median throughput ratio (target >= 0.95).
+
+    python -m benchmarks.bench_live_view [--repeats 3] [--dataset mnist --train-subset 6400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from benchmarks.common import hardware
+
+REPO = Path(__file__).resolve().parents[1]
+
+SETUP = """
+import json, statistics, time
+import sbexplore as sb
+from sbexplore.ui import Dashboard
+cfg = sb.RunConfig(dataset={dataset!r}, data_root={root!r}, train_subset={subset}, model="cnn",
+                   policy="sb", beta=2.0, epochs={epochs}, device="cpu")
+sb.train(cfg.replace(epochs=1))  # warm-up: data decode, allocator, kernels
+def throughput(run):
+    m = run.metrics
+    return float(m["examples_forwarded"].sum() + m["examples_backpropped"].sum()) / float(
+        (m["wall_time_s"] - m["time_eval_s"]).sum())
+plain, live, redraw_hz = [], [], []
+"""
+PLAIN = """
+r = sb.start(cfg); r.join(); plain.append(throughput(r.run))
+"""
+LIVE = """
+r = sb.start(cfg); d = Dashboard(run=r); display(d); t0 = time.perf_counter(); r.join()
+redraw_hz.append(d.refresher.redraws / (time.perf_counter() - t0)); d.close()
+live.append(throughput(r.run))
+"""
+REPORT = """
+print(json.dumps({"plain": plain, "live": live, "redraw_hz": redraw_hz}))
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--dataset", default="mnist")
+    ap.add_argument("--train-subset", type=int, default=6400)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--data-root", default=os.environ.get("SBEXPLORE_DATA",
+                                                          str(REPO.parent / "shared" / "data")))
+    a = ap.parse_args()
+    cells = [SETUP.format(dataset=a.dataset, root=a.data_root, subset=a.train_subset,
+                          epochs=a.epochs)]
+    for _ in range(a.repeats):
+        cells += [PLAIN, LIVE]
+    cells.append(REPORT)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=1800, kernel_name="python3").execute()
+    out = json.loads(nb.cells[-1].outputs[0]["text"])
+    import statistics
+
+    plain, live = statistics.median(out["plain"]), statistics.median(out["live"])
+    print(f"# {hardware()}\n# {a.dataset} subset {a.train_subset}, cnn, SB beta=2, "
+          f"{a.epochs} epochs, CPU, nbclient kernel; {a.repeats} interleaved repeats")
+    print(f"throughput without dashboard: {plain:8.0f} examples/s  (runs: {out['plain']})")
+    print(f"throughput with dashboard:    {live:8.0f} examples/s  (runs: {out['live']})")
+    print(f"ratio: {live / plain:.3f} (target >= 0.95); refresh rate "
+          f"{statistics.median(out['redraw_hz']):.2f} Hz")
+
+
+if __name__ == "__main__":
+    main()
