@@ -15,7 +15,7 @@ from sbexplore.records import Run, load_run
 from sbexplore.trainer import Callback, Trainer, train
 
 _LAZY = {"start": "sbexplore.runner", "BackgroundRun": "sbexplore.runner",
-         "sweep": "sbexplore.sweep"}
+         "sweep": "sbexplore.sweeps", "SweepResult": "sbexplore.sweeps"}
 
 
 def __getattr__(name: str) -> Any:  # start/sweep load on first use

@@ -114,7 +114,7 @@ def run_task(config_json: str, threads: int) -> tuple[str | None, str | None]:
     # on CPU a run's numbers depend on the thread count; one per requested CPU, no more
     torch.set_num_threads(threads)
     try:
-        from sbexplore.sweep import run_one
+        from sbexplore.sweeps import run_one
 
         cfg = RunConfig.from_json(config_json)
         if not is_uri(cfg.out_dir):
@@ -243,7 +243,7 @@ def _copy_tree(src: str, dst: str) -> None:
 def _bar(total: int, enabled: bool) -> Callable[[], None]:
     if not enabled:
         return lambda: None
-    from sbexplore.sweep import _Progress  # the same bar as the local backends
+    from sbexplore.sweeps import _Progress  # the same bar as the local backends
 
     return _Progress(total, 0, True).tick
 

@@ -415,6 +415,7 @@ class Trainer:
             "status": status, "error": error,
             "sbexplore_version": __version__, "torch_version": torch.__version__,
             "python_version": platform.python_version(), "device": str(self.device),
+            "torch_threads": torch.get_num_threads(),  # CPU results depend on it
             "device_name": (torch.cuda.get_device_name(self.device)
                             if self.device.type == "cuda" else platform.processor() or "cpu"),
             "precision": "bf16" if self.bf16 else "fp32",

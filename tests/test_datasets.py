@@ -138,9 +138,11 @@ def test_cifar_folder_decodes_to_uint8_tensors(cifar_folder):
 @pytest.mark.slow
 def test_cifar_folder_trains_to_35_percent_in_two_cpu_epochs(cifar_folder):
     """Done-when: imagefolder CIFAR-10, train_subset=5000, cnn, 2 CPU epochs, >= 35%."""
+    # traditional training, small batches, a moderate lr: 40-43% over seeds 0-2 (SB's single
+    # selecting epoch swings 27-43% at this size)
     cfg = RunConfig(dataset="imagefolder", data_root=cifar_folder, train_subset=5000,
-                    model="cnn", epochs=2, device="cpu", policy="all", lr=0.05,
-                    batch_size=64, augment="none")
+                    model="cnn", epochs=2, device="cpu", policy="all", lr=0.02,
+                    batch_size=32, augment="none")
     run = train(cfg)
     assert run.examples["source_index"].max() > 5000
     assert run.metrics["test_accuracy"].iloc[-1] >= 0.35

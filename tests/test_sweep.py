@@ -8,7 +8,7 @@ import torch
 from sbexplore import RunConfig, sweep
 from sbexplore.cli import main as cli_main
 from sbexplore.errors import ConfigError
-from sbexplore.sweep import expand_grid, is_finished, run_one
+from sbexplore.sweeps import expand_grid, is_finished, run_one
 
 
 def test_expand_grid_names_every_combination(tiny, tmp_path):
@@ -54,13 +54,11 @@ def test_run_one_trains_and_saves(tiny, tmp_path):
 def test_process_backend_equals_local(tiny, tmp_path):
     grid = {"beta": [1.0, 2.0]}
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as in each of the 2 workers: float sums depend on thread count
-    try:
-        local = sweep(tiny, grid, seeds=[0, 1], out=tmp_path / "local", progress=False)
-    finally:
-        torch.set_num_threads(threads)
+    # the same num_cpus (torch threads per run) in both: CPU float sums depend on thread count
+    local = sweep(tiny, grid, seeds=[0, 1], out=tmp_path / "local", progress=False, num_cpus=1)
+    assert torch.get_num_threads() == threads  # restored after the sweep
     proc = sweep(tiny, grid, seeds=[0, 1], out=tmp_path / "proc", backend="process",
-                 workers=2, progress=False)
+                 workers=2, num_cpus=1, progress=False)
     assert not proc.errors and len(proc.runs) == 4
     for a, b in zip(local.runs, proc.runs, strict=True):
         assert a.same_results(b)

@@ -90,7 +90,7 @@ def base() -> RunConfig:
 
 
 def _sweep(**kw):
-    from sbexplore.sweep import sweep
+    from sbexplore.sweeps import sweep
 
     return sweep(progress=False, **kw)
 

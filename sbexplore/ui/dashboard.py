@@ -22,7 +22,7 @@ from sbexplore.errors import UserError
 from sbexplore.figures import live
 from sbexplore.records import HIST_EDGES, Run, is_run_dir, load_run
 from sbexplore.runner import BackgroundRun, start
-from sbexplore.sweep import run_folder_name
+from sbexplore.sweeps import run_folder_name
 from sbexplore.ui.controls import Controls
 from sbexplore.ui.gallery import Gallery
 from sbexplore.ui.refresher import MAX_RATE, Refresher

@@ -10,7 +10,6 @@ import itertools
 import re
 import sys
 import traceback
-import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -34,7 +33,7 @@ class SweepResult:
     runs: list[Run]
     summary: pd.DataFrame
     errors: dict[str, str] = field(default_factory=dict)  # out_dir -> traceback text
-    out: Path | None = None
+    out: str | Path | None = None
     trained: list[str] = field(default_factory=list)  # out_dirs trained by this call
     skipped: list[str] = field(default_factory=list)  # out_dirs already finished (resumed)
 
@@ -72,9 +71,16 @@ def expand_grid(base: RunConfig, grid: dict[str, Sequence[Any]], seeds: Sequence
                                   "distinct")
             seen.add(folder)
             label = ", ".join(f"{k}={_fmt(v)}" for k, v in settings.items()) or base.label
-            configs.append(cfg.replace(out_dir=str(Path(out) / folder),
+            configs.append(cfg.replace(out_dir=_join(out, folder),
                                        name=f"{label} seed={seed}"))
     return configs
+
+
+def _join(out: str | Path, folder: str) -> str:
+    """`out/folder` for paths and URIs alike (Path() would turn s3://b into s3:/b)."""
+    from sbexplore.sweep_ray import is_uri
+
+    return f"{str(out).rstrip('/')}/{folder}" if is_uri(str(out)) else str(Path(out) / folder)
 
 
 def run_folder_name(settings: dict[str, Any], seed: int) -> str:
@@ -91,6 +97,10 @@ def is_finished(out_dir: str | Path) -> bool:
     """A run folder saved with status 'finished' (a stopped or crashed one is trained again)."""
     import json
 
+    from sbexplore.sweep_ray import is_uri
+
+    if is_uri(str(out_dir)):
+        return _uri_status(str(out_dir)) in FINISHED
     p = Path(out_dir)
     if not is_run_dir(p):
         return False
@@ -100,14 +110,38 @@ def is_finished(out_dir: str | Path) -> bool:
         return False
 
 
-def run_one(config_json: str) -> str:
-    """Train one run from its JSON config, save it to its out_dir and return that out_dir."""
+def _uri_status(uri: str) -> str | None:
+    import json
+
+    from pyarrow import fs
+
+    try:
+        filesystem, path = fs.FileSystem.from_uri(uri)
+        with filesystem.open_input_stream(f"{path}/{FILES['meta']}") as f:
+            return json.loads(f.read()).get("status")
+    except (OSError, ValueError):
+        return None
+
+
+def run_one(config_json: str, threads: int | None = None) -> str:
+    """Train one run from its JSON config, save it to its out_dir and return that out_dir.
+
+    `threads` fixes torch's CPU threads for the run: CPU results depend on the thread count,
+    so backends that should agree exactly must train with the same number."""
+    import torch
+
     from sbexplore.trainer import Trainer
 
     cfg = RunConfig.from_json(config_json)
     if not cfg.out_dir:
         raise ConfigError("run_one needs a config with out_dir set (expand_grid sets it)")
-    Trainer(cfg).fit()  # saves every epoch and at the end
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        Trainer(cfg).fit()  # saves every epoch and at the end
+    finally:
+        torch.set_num_threads(before)
     return cfg.out_dir
 
 
@@ -146,24 +180,26 @@ def summarize(runs: list[Run]) -> pd.DataFrame:
 Outcome = tuple[RunConfig, "str | None", "str | None"]  # (config, out_dir, error text)
 
 
-def _safe_run_one(config_json: str) -> tuple[str | None, str | None]:
+def _safe_run_one(config_json: str, threads: int | None = None
+                  ) -> tuple[str | None, str | None]:
     try:
-        return run_one(config_json), None
+        return run_one(config_json, threads), None
     except Exception as exc:  # reported per run; the sweep goes on
         return None, "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
 
-def _run_local(configs: list[RunConfig], tick: Callable[[], None]) -> list[Outcome]:
+def _run_local(configs: list[RunConfig], threads: int | None, tick: Callable[[], None]
+               ) -> list[Outcome]:
     out = []
     for cfg in configs:
-        out_dir, err = _safe_run_one(cfg.to_json())
+        out_dir, err = _safe_run_one(cfg.to_json(), threads)
         out.append((cfg, out_dir, err))
         tick()
     return out
 
 
-def _run_process(configs: list[RunConfig], workers: int, tick: Callable[[], None]
-                 ) -> list[Outcome]:
+def _run_process(configs: list[RunConfig], workers: int, threads: int | None,
+                 tick: Callable[[], None]) -> list[Outcome]:
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
@@ -171,7 +207,7 @@ def _run_process(configs: list[RunConfig], workers: int, tick: Callable[[], None
 
     # spawn: a forked child of a process with live threads (notebook kernels, torch) can hang
     ctx = mp.get_context("spawn")
-    threads = max(1, (torch.get_num_threads()) // workers)
+    threads = threads or max(1, torch.get_num_threads() // workers)
     results: dict[int, Outcome] = {}
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                              initargs=(threads,)) as pool:
@@ -247,12 +283,14 @@ def _in_notebook() -> bool:
 def sweep(base_config: RunConfig | None = None, grid: dict[str, Sequence[Any]] | None = None,
           seeds: Sequence[int] | None = None, out: str | Path = "runs/sweep", *,
           backend: str = "local", workers: int = 2, address: str | None = None,
-          num_cpus: float = 1, num_gpus: float = 0, retries: int = 0, progress: bool = True,
-          rerun: bool = False) -> SweepResult:
+          num_cpus: float | None = None, num_gpus: float = 0, retries: int = 0,
+          progress: bool = True, rerun: bool = False) -> SweepResult:
     """Train every combination of `grid` x `seeds` from `base_config` into `out/<settings>`.
 
     Combinations already saved as finished are loaded, not retrained (`rerun=True` retrains);
-    a failed run is reported in `.errors` and the others go on.
+    a failed run is reported in `.errors` and the others go on. `num_cpus` is each run's CPU
+    share in every backend (its torch threads; a Ray resource request): backends given the same
+    `num_cpus` give identical runs. None: all threads (local), an equal share (process), 1 (ray).
     """
     base = base_config or RunConfig()
     if backend not in BACKENDS:
@@ -260,38 +298,39 @@ def sweep(base_config: RunConfig | None = None, grid: dict[str, Sequence[Any]] |
     if backend == "process" and (not isinstance(workers, int) or workers < 1):
         raise ConfigError(f"workers={workers!r} is not allowed: a positive integer")
     configs = expand_grid(base, grid or {}, seeds if seeds is not None else [base.seed], out)
+    threads = None if num_cpus is None else max(1, int(num_cpus))
     todo = [c for c in configs if rerun or not is_finished(c.out_dir)]
     skipped = [c.out_dir for c in configs if c not in todo]
     bar = _Progress(len(todo), len(skipped), progress)
     if not todo:
         outcomes: list[Outcome] = []
     elif backend == "local" or (backend == "process" and workers == 1):
-        outcomes = _run_local(todo, bar.tick)
+        outcomes = _run_local(todo, threads, bar.tick)
     elif backend == "process":
-        outcomes = _run_process(todo, min(workers, len(todo)), bar.tick)
+        outcomes = _run_process(todo, min(workers, len(todo)), threads, bar.tick)
     else:
         try:
             from sbexplore.sweep_ray import run_ray
         except ImportError as exc:
             raise UserError(f"backend='ray' is not available ({exc}); install the 'ray' extra "
                             "or use backend='local' or 'process'") from exc
-        outcomes = list(run_ray(todo, address=address, num_cpus=num_cpus, num_gpus=num_gpus,
-                                retries=retries, progress=progress))
+        outcomes = list(run_ray(todo, address=address, num_cpus=1 if num_cpus is None else num_cpus,
+                                num_gpus=num_gpus, retries=retries,
+                                progress=bar.tick if bar.enabled else False))
     errors = {str(c.out_dir): err for c, _, err in outcomes if err}
-    runs = [load_run(c.out_dir) for c in configs if is_finished(c.out_dir)]
+    runs = [_load(c.out_dir) for c in configs if is_finished(c.out_dir)]
     if errors:
         sys.stderr.write(f"sweep: {len(errors)} of {len(configs)} runs failed; see .errors\n")
-    return SweepResult(runs=runs, summary=summarize(runs), errors=errors, out=Path(out),
+    from sbexplore.sweep_ray import is_uri
+
+    return SweepResult(runs=runs, summary=summarize(runs), errors=errors,
+                       out=str(out) if is_uri(str(out)) else Path(out),
                        trained=[str(c.out_dir) for c, d, e in outcomes if d and not e],
                        skipped=skipped)
 
 
-class _CallableModule(types.ModuleType):
-    """Importing this module binds `sbexplore.sweep` to it (shadowing the lazy function), so
-    the module itself is callable: `sbexplore.sweep(...)` works before and after the import."""
+def _load(out_dir: str) -> Run:
+    """A run from its folder; a URI's folder is mirrored to a local cache first."""
+    from sbexplore.sweep_ray import is_uri, mirror
 
-    def __call__(self, *args: Any, **kwargs: Any) -> SweepResult:
-        return sweep(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+    return load_run(mirror(out_dir) if is_uri(out_dir) else out_dir)
