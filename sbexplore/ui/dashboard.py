@@ -20,13 +20,14 @@ import plotly.graph_objects as go
 from sbexplore.config import RunConfig
 from sbexplore.errors import UserError
 from sbexplore.figures import live
-from sbexplore.records import HIST_EDGES, Run, is_run_dir, load_run
+from sbexplore.records import HIST_EDGES, Run, load_run
 from sbexplore.runner import BackgroundRun, start
 from sbexplore.sweeps import run_folder_name
 from sbexplore.ui.controls import Controls
 from sbexplore.ui.gallery import Gallery
 from sbexplore.ui.refresher import MAX_RATE, Refresher
 from sbexplore.ui.run_list import Entry, RunList
+from sbexplore.watch import FolderRun, run_folders
 
 FIG_SIZE = dict(width=520, height=330)
 DEFAULT = RunConfig(dataset="digits", model="mlp", epochs=30, batch_size=64, device="auto",
@@ -74,6 +75,7 @@ class Dashboard(w.VBox):
         self._last_key: Any = None
         self._view_keys: dict[str, Any] = {}
         self._gallery_drawn, self._gallery_state = 0.0, None
+        self._followed: Path | None = None  # a sweep folder watched for new runs
         self.focused: Entry | None = None
         self.controls = c = Controls(self.base)
         self.runs_list = RunList(self._changed, self.focus)
@@ -110,16 +112,29 @@ class Dashboard(w.VBox):
 
     # -- runs ---------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | os.PathLike, **kwargs: Any) -> Dashboard:
-        """Replay a saved run folder, or every run folder inside a sweep folder."""
+    def load(cls, path: str | os.PathLike, follow: bool = False, **kwargs: Any) -> Dashboard:
+        """Replay a saved run folder, or every run folder inside a sweep folder.
+
+        `follow=True` shows runs that another process is still writing (a running sweep) live,
+        from their folders, and adds new run folders as they appear."""
         p = Path(path)
-        if is_run_dir(p):
-            return cls(run=load_run(p), **kwargs)
-        found = sorted(d for d in p.iterdir() if is_run_dir(d)) if p.is_dir() else []
-        if not found:
+        found = run_folders(p)
+        if not found and not (follow and p.is_dir()):
             raise UserError(f"path={str(p)!r} is not allowed: it is neither a run folder nor a "
                             "folder of run folders (a sweep)")
-        return cls(run=[load_run(d) for d in found], **kwargs)
+        if not follow:
+            return cls(run=[load_run(d) for d in found], **kwargs)
+        dash = cls(run=[FolderRun(d) for d in found], **kwargs)
+        dash._followed = p
+        dash.refresher.poke()
+        return dash
+
+    def _follow_new_folders(self) -> None:
+        """Attach run folders that appeared in the followed sweep folder since the last look."""
+        known = {str(getattr(e.source, "path", "")) for e in self.runs_list.entries}
+        for d in run_folders(self._followed):
+            if str(d) not in known:
+                self.runs_list.add(FolderRun(d))
 
     def attach(self, source: BackgroundRun | Run) -> Entry:
         """Add a live or saved run to the list and focus it."""
@@ -178,6 +193,7 @@ class Dashboard(w.VBox):
         return self.focused.source if self.focused else None
 
     def close(self) -> None:
+        self._followed = None
         self.refresher.close()
         super().close()
 
@@ -188,7 +204,7 @@ class Dashboard(w.VBox):
             self.refresher.poke()
 
     def _busy(self) -> bool:
-        return any(e.active for e in self.runs_list.entries)
+        return self._followed is not None or any(e.active for e in self.runs_list.entries)
 
     def _on_pause(self, change: dict) -> None:
         e = self.focused
@@ -221,6 +237,10 @@ class Dashboard(w.VBox):
     def refresh(self, force: bool = False) -> bool:
         """Redraw the views from fresh snapshots; returns whether anything was redrawn."""
         with self._lock:
+            if self._followed is not None:
+                self._follow_new_folders()
+                if self.focused is None and self.runs_list.entries:
+                    self.focus(self.runs_list.entries[0])
             focus = self.focused
             if focus is None:
                 return False

@@ -9,6 +9,7 @@ import ipywidgets as w
 
 from sbexplore.figures.style import run_color
 from sbexplore.records import Run
+from sbexplore.watch import FolderRun
 
 
 class Entry:
@@ -21,7 +22,7 @@ class Entry:
         self.focus = w.Button(description="focus", layout=w.Layout(width="60px"),
                               tooltip="histogram, rule and galleries follow this run")
         self.stop = w.Button(description="stop", layout=w.Layout(width="55px"),
-                             disabled=not self.live)
+                             disabled=not self.stoppable)
         cfg = source.config
         settings = (f"{cfg.dataset}/{cfg.model}, {cfg.policy}, β={cfg.beta:g}, "
                     f"n={cfg.staleness}, mislabels={cfg.mislabel_fraction:g}, seed={cfg.seed}")
@@ -40,15 +41,20 @@ class Entry:
         return self.source.status
 
     @property
+    def stoppable(self) -> bool:
+        """Only runs trained in this process can be stopped from here."""
+        return self.live and not isinstance(self.source, FolderRun)
+
+    @property
     def active(self) -> bool:
         return self.live and self.source.status in ("running", "paused")
 
     def snapshot(self, epoch: int | None = None) -> dict[str, Any]:
         from sbexplore.runner import run_snapshot
 
-        if self.live:
-            return self.source.snapshot()
-        return run_snapshot(self.source, epoch)
+        if not self.live:
+            return run_snapshot(self.source, epoch)
+        return self.source.snapshot()
 
 
 class RunList(w.VBox):
@@ -85,5 +91,6 @@ class RunList(w.VBox):
                 text = f"<span style='color:#D55E00'>{text}</span>"
             if e.state.value != text:
                 e.state.value = text
-            if e.stop.disabled == e.active:
-                e.stop.disabled = not e.active
+            can_stop = e.active and e.stoppable
+            if e.stop.disabled == can_stop:
+                e.stop.disabled = not can_stop

@@ -1,0 +1,87 @@
+"""Follow runs that another process writes (a sweep's workers, a CLI run) from their folders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sbexplore.errors import UserError
+from sbexplore.records import FILES, Run, is_run_dir, load_run
+
+
+class FolderRun:
+    """A run folder being written elsewhere: reloaded whenever its saved files change.
+
+    Quacks like a `BackgroundRun` for views (`status`, `snapshot()`, `run`, `config`), but it
+    cannot be stopped from here: the process that trains it owns it.
+    """
+
+    trainer = None  # no trainer in this process
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        if not is_run_dir(self.path):
+            raise UserError(f"path={str(self.path)!r} is not allowed: not a run folder")
+        self._stamp: tuple[float, ...] | None = None
+        self._run: Run = load_run(self.path)
+        self.refresh()
+
+    def refresh(self) -> bool:
+        """Reload if the folder changed since the last look; returns whether it did."""
+        try:
+            stamp = tuple(os.stat(self.path / FILES[k]).st_mtime_ns
+                          for k in ("meta", "metrics", "arrays"))
+        except OSError:
+            return False
+        if stamp == self._stamp:
+            return False
+        try:
+            run = load_run(self.path)
+        except Exception:  # caught between two files of one save: try again next time
+            return False
+        if len(run.metrics) != len(run.selected):  # files from two different epochs
+            return False
+        self._run, self._stamp = run, stamp
+        return True
+
+    @property
+    def run(self) -> Run:
+        return self._run
+
+    @property
+    def config(self):
+        return self._run.config
+
+    @property
+    def name(self) -> str:
+        return self._run.name
+
+    @property
+    def status(self) -> str:
+        return self._run.status
+
+    @property
+    def error(self) -> str | None:
+        return self._run.meta.get("error")
+
+    def snapshot(self, **kwargs: Any) -> dict[str, Any]:
+        from sbexplore.runner import run_snapshot
+
+        self.refresh()
+        return run_snapshot(self._run, **kwargs)
+
+    def stop(self) -> None:
+        raise UserError(f"run {self.name!r} trains in another process (a sweep or a CLI run): "
+                        "stop it there")
+
+    def __repr__(self) -> str:
+        return f"FolderRun({str(self.path)!r}, status={self.status!r})"
+
+
+def run_folders(path: str | os.PathLike) -> list[Path]:
+    """The run folders in `path` (itself, or its sub-folders: a sweep), sorted by name."""
+    p = Path(path)
+    if is_run_dir(p):
+        return [p]
+    return sorted(d for d in p.iterdir() if is_run_dir(d)) if p.is_dir() else []

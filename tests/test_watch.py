@@ -1,0 +1,44 @@
+"""Following runs that another process writes: a sweep shown live from its folders."""
+
+import threading
+import time
+
+import pytest
+
+from sbexplore import RunConfig, start, sweep
+from sbexplore.errors import UserError
+from sbexplore.watch import FolderRun, run_folders
+
+
+def test_folder_run_follows_a_run_saved_by_another_trainer(tmp_path):
+    live = start(RunConfig(model="mlp", epochs=40, device="cpu", out_dir=str(tmp_path / "r")))
+    while not (tmp_path / "r" / "arrays.npz").exists():
+        time.sleep(0.02)
+    watched = FolderRun(tmp_path / "r")
+    first = watched.snapshot()["epochs_done"]
+    live.join()
+    final = watched.snapshot()
+    assert first < 40 and final["epochs_done"] == 40 and final["status"] == "finished"
+    assert watched.run.same_results(live.run)
+    with pytest.raises(UserError, match="another process"):
+        watched.stop()
+
+
+def test_dashboard_follows_a_running_sweep_and_adds_new_runs(tmp_path):
+    pytest.importorskip("ipywidgets")
+    from sbexplore.ui import Dashboard
+
+    base = RunConfig(model="mlp", epochs=3, device="cpu")
+    dash = Dashboard.load(tmp_path, follow=True)  # empty at first: runs appear as they start
+    t = threading.Thread(target=sweep, args=(base, {"beta": [1.0, 2.0, 3.0]}),
+                         kwargs={"out": tmp_path, "progress": False})
+    t.start()
+    t.join()
+    dash.refresh(force=True)
+    try:
+        assert len(dash.runs) == 3 == len(run_folders(tmp_path))
+        assert [e.status for e in dash.runs_list.entries] == ["finished"] * 3
+        assert all(e.stop.disabled for e in dash.runs_list.entries)  # owned by the sweep
+        assert dash.curves_fig.data and len(dash.curves_fig.data) >= 3
+    finally:
+        dash.close()
