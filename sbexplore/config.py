@@ -46,6 +46,7 @@ class RunConfig:
     # optimisation
     epochs: int = 10
     max_backprops: int | None = None  # stop once this many examples were backpropped
+    max_backprop_epochs: float | None = None  # the same budget in epochs' worth (x train size)
     batch_size: int = 128  # the backprop batch (and the candidate batch)
     lr: float = 0.05
     momentum: float = 0.9
@@ -185,6 +186,8 @@ def _validate(cfg: RunConfig) -> None:
         v = getattr(cfg, name)
         if v is not None and v < 1:
             raise _bad(name, v, "must be a positive integer or None")
+    if cfg.max_backprop_epochs is not None and cfg.max_backprop_epochs <= 0:
+        raise _bad("max_backprop_epochs", cfg.max_backprop_epochs, "must be > 0 or None")
     if cfg.cutout is not None and cfg.cutout < 0:
         raise _bad("cutout", cfg.cutout, "must be >= 0 (0 turns Cutout off) or None")
     if cfg.lr <= 0:
@@ -213,5 +216,7 @@ def _validate(cfg: RunConfig) -> None:
     if cfg.dataset not in DATASETS:
         raise _bad("dataset", cfg.dataset, "one of " + ", ".join(sorted(DATASETS)))
     if not is_known_model(cfg.model):
-        raise _bad("model", cfg.model, "a registered model (see `sbexplore models`) or a "
-                   "torchvision classification model name")
+        from sbexplore.models import MODELS
+
+        raise _bad("model", cfg.model, f"one of {', '.join(sorted(MODELS))} or a torchvision "
+                   "classification model name (torchvision.models.list_models())")

@@ -3,7 +3,8 @@
 The paper's learning-rate schedules are keyed by backprops (`schedule_unit="backprops"`): a
 milestone of 60 means "after 60 epochs' worth of backpropagated examples", so SB and traditional
 training decay at the same amount of learning. Runs stop at the traditional run's backprop budget
-(`max_backprops`, sized for the full training set); `epochs` only caps SB's longer run.
+(`max_backprop_epochs`, in epochs' worth, so it fits any training-set size: subsets and image
+folders too); `epochs` only caps SB's longer run.
 """
 
 from __future__ import annotations
@@ -12,14 +13,11 @@ from typing import Any
 
 from sbexplore.errors import ConfigError
 
-CIFAR_TRAIN = 50_000
-SVHN_TRAIN_EXTRA = 604_388
-
 _PAPER_CIFAR: dict[str, Any] = {
     "model": "resnet18", "batch_size": 128, "lr": 0.1, "momentum": 0.9, "nesterov": True,
     "weight_decay": 5e-4, "augment": "crop+flip", "lr_schedule": "multistep",
     "schedule_unit": "backprops", "milestones": [60, 120, 160], "lr_decay": 0.2,
-    "max_backprops": 200 * CIFAR_TRAIN,  # traditional's 200 epochs
+    "max_backprop_epochs": 200,  # traditional's 200 epochs
     "epochs": 1000,  # SB at beta=2 needs ~600 epochs for the same backprops
     "policy": "sb", "beta": 2.0,
 }
@@ -31,7 +29,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "dataset": "svhn_extra", "model": "wrn16_8", "dropout": 0.4, "batch_size": 128,
         "lr": 0.01, "momentum": 0.9, "nesterov": True, "weight_decay": 5e-4, "augment": "none",
         "cutout": 20, "lr_schedule": "multistep", "schedule_unit": "backprops",
-        "milestones": [80, 120], "lr_decay": 0.1, "max_backprops": 160 * SVHN_TRAIN_EXTRA,
+        "milestones": [80, 120], "lr_decay": 0.1, "max_backprop_epochs": 160,
         "epochs": 800, "policy": "sb", "beta": 2.0,
     },
     # quick CPU runs: a few minutes on a laptop, no augmentation (it pays off only over many

@@ -268,8 +268,8 @@ class Trainer:
         n = len(idx)
         progress = (self.backprops / self.n if cfg.schedule_unit == "backprops"
                     else self.epoch + self._epoch_pos / self.n)
-        total = (cfg.max_backprops / self.n if cfg.schedule_unit == "backprops" and
-                 cfg.max_backprops else cfg.epochs)
+        budget = self._budget()
+        total = budget / self.n if cfg.schedule_unit == "backprops" and budget else cfg.epochs
         self.lr = cfg.lr * lr_factor(cfg.lr_schedule, progress, total, cfg.milestones,
                                      cfg.lr_decay)
         for group in self.optimizer.param_groups:
@@ -329,8 +329,15 @@ class Trainer:
         self._events.append({"step": self.step, "epoch": self.epoch + 1, "field": field,
                              "old": float(old), "new": float(value)})
 
+    def _budget(self) -> float | None:
+        """The backprop budget: `max_backprops` and/or `max_backprop_epochs` x N, the lower."""
+        limits = [b for b in (self.cfg.max_backprops, self.cfg.max_backprop_epochs and
+                              self.cfg.max_backprop_epochs * self.n) if b]
+        return min(limits) if limits else None
+
     def _budget_spent(self) -> bool:
-        return self.cfg.max_backprops is not None and self.backprops >= self.cfg.max_backprops
+        budget = self._budget()
+        return budget is not None and self.backprops >= budget
 
     # -- evaluation and records --------------------------------------------------------------
     @torch.no_grad()
@@ -374,7 +381,8 @@ class Trainer:
             "total_forwarded": self.forwarded, "total_time_s": self.total_time,
         }
         self._sel_rows.append(self._epoch_selected.cpu().numpy().copy())
-        self._loss_rows.append(self.last_loss.cpu().numpy().astype(np.float16))
+        # float16 keeps the epochs x N record small; clamp so exploding losses stay finite
+        self._loss_rows.append(self.last_loss.clamp(max=65504).cpu().numpy().astype(np.float16))
         self._hist_rows.append(self._epoch_hist.view(4, self.nbins).cpu().numpy().copy())
         return row
 

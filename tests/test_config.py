@@ -27,7 +27,7 @@ def test_keep_defaults_to_sb_expected_rate():
     ("mislabel_fraction", 1.0, "0 <= f < 1"),
     ("policy", "random", "sb, uniform, topk, all"),
     ("dataset", "imagenet", "digits"),
-    ("model", "no_such_net", "registered model"),
+    ("model", "no_such_net", "one of cnn, mlp"),
     ("device", "tpu", "auto, cpu, cuda"),
     ("epochs", 0, ">= 1"),
     ("batch_size", "128", "expected int"),

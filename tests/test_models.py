@@ -110,3 +110,10 @@ def test_user_module_through_train(tiny):
     assert run.meta["model_class"] == "TinyNet"
     assert run.metrics["test_accuracy"].iloc[-1] > 0.5
 
+
+
+def test_a_torchvision_model_by_name_trains_on_grey_digits(tiny):
+    from sbexplore import train
+
+    run = train(tiny.replace(model="mobilenet_v3_small", epochs=1, train_subset=256))
+    assert len(run.metrics) == 1 and run.status == "finished"

@@ -201,3 +201,9 @@ def test_a_user_module_trains_through_the_python_api(tiny):
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10))
     run = train(tiny, model=model)
     assert run.metrics["test_accuracy"].iloc[-1] > 0.5
+
+
+def test_max_backprop_epochs_is_a_budget_in_epochs_worth(tiny):
+    run = train(tiny.replace(policy="all", epochs=10, max_backprop_epochs=1.5))
+    n = run.meta["num_train"]
+    assert 1.5 * n <= run.metrics["total_backprops"].iloc[-1] < 1.5 * n + tiny.batch_size

@@ -75,9 +75,9 @@ def build_model(name: str | nn.Module, in_channels: int, num_classes: int, image
     if name in MODELS:
         return MODELS[name](in_channels, num_classes, image_size, dropout)
     if is_known_model(name):
-        import torchvision
+        from sbexplore.models.zoo import torchvision_model
 
-        return torchvision.models.get_model(name, weights=None, num_classes=num_classes)
+        return torchvision_model(name, in_channels, num_classes)  # grey input -> RGB adapter
     raise ConfigError(f"model={name!r} is not allowed: one of {', '.join(sorted(MODELS))} or a "
                       "torchvision classification model name")
 
