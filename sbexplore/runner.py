@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,9 @@ class BackgroundRun:
         self.exception: BaseException | None = None
         self._result: Run | None = None
         self._ready = threading.Event()  # set once the trainer exists (or construction failed)
+        self._finished = threading.Event()  # set when training ended, before done callbacks
+        self._done_callbacks: list[Callable[[BackgroundRun], None]] = []
+        self._callbacks_lock = threading.Lock()
         self._stop_requested = False
         self._paused_early = False
         self._thread = threading.Thread(target=self._main, name=f"sbexplore:{cfg.label}",
@@ -57,6 +60,25 @@ class BackgroundRun:
             self.error = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         finally:
             self._ready.set()
+            self._finished.set()
+            with self._callbacks_lock:
+                callbacks = list(self._done_callbacks)
+            for fn in callbacks:
+                self._call(fn)
+
+    def add_done_callback(self, fn: Callable[[BackgroundRun], None]) -> None:
+        """Call `fn(run)` when training ends (at once if it already has), as futures do."""
+        with self._callbacks_lock:
+            if not self._finished.is_set():
+                self._done_callbacks.append(fn)
+                return
+        self._call(fn)
+
+    def _call(self, fn: Callable[[BackgroundRun], None]) -> None:
+        try:
+            fn(self)
+        except Exception:  # a listener's bug must not hide the run's own outcome
+            traceback.print_exc()
 
     # -- state --------------------------------------------------------------------------
     @property
@@ -64,7 +86,7 @@ class BackgroundRun:
         """running | paused | stopped | finished | failed."""
         if self.error is not None:
             return "failed"
-        if self._thread.is_alive():
+        if not self._finished.is_set():
             t = self.trainer
             paused = t.paused if t is not None else self._paused_early
             return "paused" if paused and not self._stop_requested else "running"
@@ -72,7 +94,7 @@ class BackgroundRun:
 
     @property
     def done(self) -> bool:
-        return not self._thread.is_alive()
+        return self._finished.is_set()
 
     @property
     def run(self) -> Run:

@@ -106,3 +106,12 @@ def test_saved_run_snapshot_replays_epochs(tiny):
     assert s1["epoch"] == 1 and len(s1["metrics"]) == 1 and s3["epoch"] == 3
     assert s1["hardest"]["times_selected"].max() == 1  # one epoch: selected at most once
     assert (s3["picked_mislabeled"]["mislabeled"]).all()
+
+
+def test_done_callbacks_fire_once_the_run_has_ended():
+    seen = []
+    r = start(RunConfig(model="mlp", epochs=2, device="cpu"))
+    r.add_done_callback(lambda run: seen.append(run.status))
+    r.join()
+    r.add_done_callback(lambda run: seen.append("late " + run.status))  # already done: at once
+    assert seen == ["finished", "late finished"]

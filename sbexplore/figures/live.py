@@ -101,8 +101,11 @@ def loss_histogram(source: Source, epoch: int | None = None) -> go.Figure:
     fig.update_xaxes(type="log", title="loss (log scale; first bin is < 0.001)",
                      range=[np.log10(FIRST_BIN_LEFT), np.log10(edges[-1])])
     fig.update_yaxes(title="examples")
-    return styled(fig, f"Loss histogram — {_name(source)}, {what}",
-                  legend=dict(orientation="h", y=-0.25))
+    return styled(fig, histogram_title(_name(source), what), legend=dict(orientation="h", y=-0.25))
+
+
+def histogram_title(name: str, what: str) -> str:
+    return f"Loss histogram — {name}, {what}"
 
 
 # -- (2) learning curves -----------------------------------------------------------------------
@@ -200,14 +203,22 @@ def selection_rule(beta: float, losses: np.ndarray | None = None, probs: np.ndar
     fig = go.Figure(rule_traces(beta, losses, probs, keep, percentile))
     fig.update_xaxes(title="loss percentile among recent losses", range=[-0.02, 1.02])
     fig.update_yaxes(title="keep probability P", range=[-0.02, 1.05])
-    return styled(fig, f"Selection rule: β={beta:g}, expected keep fraction "
-                       f"{1 / (beta + 1):.2f}", legend=dict(x=0.02, y=0.98))
+    return styled(fig, rule_title(beta), legend=dict(x=0.02, y=0.98))
+
+
+def rule_title(beta: float) -> str:
+    return f"Selection rule: β={beta:g}, expected keep fraction {1 / (beta + 1):.2f}"
 
 
 def rule_from(source: Source) -> go.Figure:
     """`selection_rule` for a snapshot's current beta and latest candidate batch (or a Run's β)."""
+    return selection_rule(*rule_args(source))
+
+
+def rule_args(source: Source) -> tuple:
+    """(beta, losses, probs, keep, percentile) of a snapshot's latest candidate batch."""
     if isinstance(source, dict):
         b = source.get("last_batch") or {}
-        return selection_rule(source["beta"], b.get("losses"), b.get("probs"), b.get("keep"),
-                              b.get("percentile"))
-    return selection_rule(_config(source).beta)
+        return (source["beta"], b.get("losses"), b.get("probs"), b.get("keep"),
+                b.get("percentile"))
+    return (_config(source).beta, None, None, None, None)

@@ -55,6 +55,33 @@ def sync_figure(widget: go.FigureWidget, fig: go.Figure) -> None:
         widget.layout.annotations = fig.layout.annotations
 
 
+def update_traces(widget: go.FigureWidget, traces: list, title: str) -> bool:
+    """The per-step fast path: when the traces keep their kind and names, send only the data
+    arrays that changed (no figure, template or layout rebuilt). False: use `sync_figure`."""
+    if len(widget.data) != len(traces) or any(
+            (a.type, a.name) != (b.type, b.name) for a, b in zip(widget.data, traces,
+                                                                   strict=True)):
+        return False
+    with widget.batch_update():
+        for old, new in zip(widget.data, traces, strict=True):
+            for key in ("x", "y", "text", "visible"):
+                value = new[key]
+                if not _same(old[key], value):
+                    old[key] = value
+        if widget.layout.title.text != title:
+            widget.layout.title.text = title
+    return True
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is b
+    try:
+        return np.array_equal(np.asarray(a), np.asarray(b))
+    except (TypeError, ValueError):
+        return a == b
+
+
 def _widget(fig: go.Figure) -> go.FigureWidget:
     fig.update_layout(**FIG_SIZE, margin=dict(l=60, r=10, t=45, b=50))
     return go.FigureWidget(fig)
@@ -139,6 +166,8 @@ class Dashboard(w.VBox):
     def attach(self, source: BackgroundRun | Run) -> Entry:
         """Add a live or saved run to the list and focus it."""
         entry = self.runs_list.add(source)
+        if hasattr(source, "add_done_callback"):  # draw the final state the moment it ends
+            source.add_done_callback(lambda _: self._changed())
         self.focus(entry)
         return entry
 
@@ -259,9 +288,15 @@ class Dashboard(w.VBox):
             # each view is resent only when its data changed: the browser must keep up at 5 Hz
             step_key = (id(focus), snap["step"], snap["beta"], snap["status"], snap["epoch"])
             if self._changed_view("rule", step_key):
-                sync_figure(self.rule_fig, live.rule_from(snap))
+                args = live.rule_args(snap)
+                if not update_traces(self.rule_fig, live.rule_traces(*args),
+                                     live.rule_title(args[0])):
+                    sync_figure(self.rule_fig, live.selection_rule(*args))
             if self._changed_view("hist", step_key):
-                sync_figure(self.hist_fig, live.loss_histogram(snap))
+                counts, edges, what = live.histogram_counts(snap)
+                if not update_traces(self.hist_fig, live.histogram_traces(counts, edges),
+                                     live.histogram_title(snap["name"], what)):
+                    sync_figure(self.hist_fig, live.loss_histogram(snap))
             snaps, colors = [s for _, s in visible], [e.color for e, _ in visible]
             epoch_key = (self.x_axis.value, self.y_axis.value,
                          tuple((id(e), len(s["metrics"])) for e, s in visible))

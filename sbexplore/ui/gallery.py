@@ -51,14 +51,27 @@ def gallery_items(snap: dict[str, Any], which: str = "hardest", k: int = 16
     return items
 
 
-def _cell(item: dict[str, Any]) -> w.VBox:
-    border = f"3px solid {MISLABELED_COLOR}" if item["mislabeled"] else "1px solid #DDDDDD"
-    img = w.Image(value=item["png"], format="png",
-                  layout=w.Layout(width=f"{TARGET_PX}px", height=f"{TARGET_PX}px", border=border))
-    color = MISLABELED_COLOR if item["mislabeled"] else "#222222"
-    text = w.HTML(f"<div style='font-size:11px;line-height:1.1;color:{color};width:{TARGET_PX+6}"
-                  f"px'>{item['caption']}<br>×{item['times_selected']}</div>")
-    return w.VBox([img, text], layout=w.Layout(align_items="center", margin="2px"))
+class _Tile(w.VBox):
+    """One image with its caption; reused across updates (only changed values are sent)."""
+
+    def __init__(self) -> None:
+        self.img = w.Image(format="png", layout=w.Layout(width=f"{TARGET_PX}px",
+                                                         height=f"{TARGET_PX}px"))
+        self.text = w.HTML()
+        super().__init__([self.img, self.text],
+                         layout=w.Layout(align_items="center", margin="2px"))
+
+    def show(self, item: dict[str, Any]) -> None:
+        border = f"3px solid {MISLABELED_COLOR}" if item["mislabeled"] else "1px solid #DDDDDD"
+        color = MISLABELED_COLOR if item["mislabeled"] else "#222222"
+        text = (f"<div style='font-size:11px;line-height:1.1;color:{color};width:{TARGET_PX+6}"
+                f"px'>{item['caption']}<br>×{item['times_selected']}</div>")
+        if self.img.value != item["png"]:
+            self.img.value = item["png"]
+        if self.img.layout.border != border:
+            self.img.layout.border = border
+        if self.text.value != text:
+            self.text.value = text
 
 
 class Gallery(w.VBox):
@@ -66,6 +79,7 @@ class Gallery(w.VBox):
 
     def __init__(self, which: str = "hardest", k: int = 16, columns: int = 8):
         self.which, self.k, self._shown = which, k, None
+        self.tiles: list[_Tile] = []
         self.title = w.HTML(f"<b>{WHICH[which]}</b>")
         self.grid = w.GridBox([], layout=w.Layout(
             grid_template_columns=f"repeat({columns}, {TARGET_PX + 10}px)"))
@@ -79,11 +93,17 @@ class Gallery(w.VBox):
             return
         self._shown = key
         items = gallery_items(snap, self.which, self.k)
-        cells = [_cell(it) for it in items]
+        while len(self.tiles) < len(items):
+            self.tiles.append(_Tile())
         with self.hold_sync():
-            self.title.value = (f"<b>{WHICH[self.which]}</b> — {snap['name']}"
-                                + ("" if items else " (none yet)"))
-            self.grid.children = cells
+            title = (f"<b>{WHICH[self.which]}</b> — {snap['name']}"
+                     + ("" if items else " (none yet)"))
+            if self.title.value != title:
+                self.title.value = title
+            for tile, item in zip(self.tiles, items, strict=False):
+                tile.show(item)
+            if len(self.grid.children) != len(items):
+                self.grid.children = self.tiles[:len(items)]
 
 
 def image_grid(source: Any, which: str = "hardest", k: int = 16, columns: int = 8) -> Gallery:

@@ -12,10 +12,15 @@ import traceback
 from collections.abc import Callable
 
 MAX_RATE = 5.0  # redraws per second at most
+MAX_DUTY = 0.03  # share of wall time the refresher may spend redrawing: training comes first
+MAX_PAUSE = 1.0  # ...but the views still move at least once a second
 
 
 class Refresher:
-    """Calls `redraw()` every 1/rate s while `busy()` is true, then once more and sleeps."""
+    """Calls `redraw()` every 1/rate s while `busy()` is true, then once more and sleeps.
+
+    Costly redraws stretch the pause so that redrawing takes about MAX_DUTY of the time (the
+    views slow down, training does not), up to MAX_PAUSE; a poke cuts the pause short."""
 
     def __init__(self, redraw: Callable[[], None], busy: Callable[[], bool],
                  on_error: Callable[[str], None], rate: float = MAX_RATE):
@@ -24,6 +29,7 @@ class Refresher:
         self._wake = threading.Event()
         self._closed = threading.Event()
         self.redraws = 0
+        self.cost = 0.0  # moving average of a redraw's duration (s)
         self.thread = threading.Thread(target=self._loop, name="sbexplore-refresher",
                                        daemon=True)
         self.thread.start()
@@ -46,7 +52,11 @@ class Refresher:
                 self._safe_redraw()
                 if not busy:
                     break  # that was the final redraw of the finished runs
-                time.sleep(max(0.0, self.interval - (time.perf_counter() - t0)))
+                spent = time.perf_counter() - t0
+                self.cost = 0.8 * self.cost + 0.2 * spent if self.redraws > 1 else spent
+                pause = min(MAX_PAUSE, max(self.interval - spent, self.cost / MAX_DUTY - spent))
+                if self._wake.wait(pause):  # a user action: redraw now
+                    self._wake.clear()
 
     def _safe_redraw(self) -> None:
         try:
