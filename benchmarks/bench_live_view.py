@@ -28,6 +28,8 @@ from sbexplore.ui import Dashboard
 cfg = sb.RunConfig(dataset={dataset!r}, data_root={root!r}, train_subset={subset}, model="cnn",
                    policy="sb", beta=2.0, epochs={epochs}, device="cpu")
 sb.train(cfg.replace(epochs=1))  # warm-up: data decode, allocator, kernels
+_w = Dashboard(run=sb.start(cfg.replace(epochs=1))); display(_w); _w.run.join(); _w.close()
+# (warm-up of the widget front end: the plotly.js bundle is sent once per kernel)
 def throughput(run):
     m = run.metrics
     return float(m["examples_forwarded"].sum() + m["examples_backpropped"].sum()) / float(
@@ -49,7 +51,7 @@ print(json.dumps({"plain": plain, "live": live, "redraw_hz": redraw_hz}))
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--dataset", default="mnist")
     ap.add_argument("--train-subset", type=int, default=6400)
     ap.add_argument("--epochs", type=int, default=3)

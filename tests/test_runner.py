@@ -7,7 +7,7 @@ import time
 import pytest
 from torch import nn
 
-from sbexplore import load_run, start, train
+from sbexplore import RunConfig, load_run, start, train
 from sbexplore.runner import run_snapshot
 
 

@@ -13,9 +13,12 @@ from sbexplore.watch import FolderRun, run_folders
 def test_folder_run_follows_a_run_saved_by_another_trainer(tmp_path):
     live = start(RunConfig(model="mlp", epochs=40, device="cpu", out_dir=str(tmp_path / "r")))
     while not (tmp_path / "r" / "arrays.npz").exists():
-        time.sleep(0.02)
+        time.sleep(0.01)
+    live.pause()  # hold it mid-run, whatever the machine's speed
     watched = FolderRun(tmp_path / "r")
     first = watched.snapshot()["epochs_done"]
+    assert watched.status == "running"
+    live.resume()
     live.join()
     final = watched.snapshot()
     assert first < 40 and final["epochs_done"] == 40 and final["status"] == "finished"

@@ -133,7 +133,11 @@ def learning_curves(runs: Source | Sequence[Source], x: str = "epoch", y: str = 
     fig = go.Figure(curve_traces(runs, x, y, colors))
     fig.update_xaxes(title=X_AXES[x][1])
     fig.update_yaxes(title=Y_LABELS.get(y, y))
-    return styled(fig, f"{Y_LABELS.get(y, y).capitalize()} vs {X_AXES[x][1]}")
+    return styled(fig, curves_title(x, y))
+
+
+def curves_title(x: str = "epoch", y: str = "test_accuracy") -> str:
+    return f"{Y_LABELS.get(y, y).capitalize()} vs {X_AXES[x][1]}"
 
 
 # -- (4) mislabel pick rate --------------------------------------------------------------------

@@ -301,9 +301,15 @@ class Dashboard(w.VBox):
             epoch_key = (self.x_axis.value, self.y_axis.value,
                          tuple((id(e), len(s["metrics"])) for e, s in visible))
             if self._changed_view("curves", epoch_key):
-                sync_figure(self.curves_fig, live.learning_curves(snaps, self.x_axis.value,
-                                                                  self.y_axis.value, colors))
-                sync_figure(self.pick_fig, live.mislabel_pick_rate(snaps, colors))
+                x, y = self.x_axis.value, self.y_axis.value
+                axes_same = self._view_keys.get("axes") == (x, y)  # else titles change too
+                self._view_keys["axes"] = (x, y)
+                if not (axes_same and update_traces(self.curves_fig, live.curve_traces(
+                        snaps, x, y, colors), live.curves_title(x, y))):
+                    sync_figure(self.curves_fig, live.learning_curves(snaps, x, y, colors))
+                if not update_traces(self.pick_fig, live.pick_rate_traces(snaps, colors),
+                                     self.pick_fig.layout.title.text):
+                    sync_figure(self.pick_fig, live.mislabel_pick_rate(snaps, colors))
             # PNG grids are costly to encode and send: at most every GALLERY_INTERVAL_S while
             # a run trains (short epochs would otherwise redraw them at every tick), and at once
             # when the focus or status changes

@@ -3,6 +3,7 @@ training images as a grid of ipywidgets `Image` (PNG), mislabeled ones marked.""
 
 from __future__ import annotations
 
+import functools
 import io
 from typing import Any
 
@@ -30,6 +31,13 @@ def to_png(img: np.ndarray, target: int = TARGET_PX) -> bytes:
     return buf.getvalue()
 
 
+@functools.lru_cache(maxsize=4096)
+def example_png(dataset: str, source_index: int, data_root: str | None,
+                image_size: int | None) -> bytes:
+    """A training image as upscaled PNG bytes, encoded once per process (galleries redraw)."""
+    return to_png(raw_image(dataset, source_index, data_root, image_size))
+
+
 def gallery_items(snap: dict[str, Any], which: str = "hardest", k: int = 16
                   ) -> list[dict[str, Any]]:
     """The examples of a snapshot's gallery with their PNG and caption."""
@@ -44,9 +52,9 @@ def gallery_items(snap: dict[str, Any], which: str = "hardest", k: int = 16
     for i in range(min(k, len(g["index"]))):
         label, true = int(g["label"][i]), int(g["true_label"][i])
         mis = bool(g["mislabeled"][i])
-        img = raw_image(cfg.dataset, int(g["source_index"][i]), cfg.data_root, cfg.image_size)
+        png = example_png(cfg.dataset, int(g["source_index"][i]), cfg.data_root, cfg.image_size)
         caption = (f"given {name(label)} / true {name(true)}" if mis else name(label))
-        items.append({"index": int(g["index"][i]), "png": to_png(img), "caption": caption,
+        items.append({"index": int(g["index"][i]), "png": png, "caption": caption,
                       "mislabeled": mis, "times_selected": int(g["times_selected"][i])})
     return items
 
