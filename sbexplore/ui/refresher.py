@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable
 
 MAX_RATE = 5.0  # redraws per second at most
-MAX_DUTY = 0.03  # share of wall time the refresher may spend redrawing: training comes first
+MAX_DUTY = 0.05  # share of wall time the refresher may spend redrawing: training comes first
 MAX_PAUSE = 1.0  # ...but the views still move at least once a second
 
 
