@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sbexplore.analysis import matched_keep
+from sbexplore.analysis import comparison_table, matched_keep
 from sbexplore.config import RunConfig
 from sbexplore.records import Run
 from sbexplore.trainer import train
@@ -41,24 +41,6 @@ def run_demo(out: str | Path | None = None, log=print,
         runs.append(train(cfg))
         log(f"  {cfg.label:<18} done in {time.perf_counter() - t:5.1f}s")
     return runs, comparison_table(runs)
-
-
-def comparison_table(runs: list[Run]) -> pd.DataFrame:
-    """One row per run: final and best accuracy, backprops, selection forwards, time, pick rate."""
-    rows = []
-    for r in runs:
-        m = r.metrics
-        rows.append({
-            "run": r.name,
-            "final_accuracy": m["test_accuracy"].iloc[-1],
-            "best_accuracy": m["test_accuracy"].max(),
-            "backprops": int(m["examples_backpropped"].sum()),
-            "selection_forwards": int(m["examples_forwarded"].sum()),
-            "keep_fraction": float(m.loc[~m["priming"].astype(bool), "keep_fraction"].mean()),
-            "wall_time_s": m["wall_time_s"].sum(),
-            "mislabel_pick_rate": m.loc[~m["priming"].astype(bool), "mislabel_pick_rate"].mean(),
-        })
-    return pd.DataFrame(rows)
 
 
 def _slug(label: str) -> str:

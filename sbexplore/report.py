@@ -8,47 +8,17 @@ import html
 import os
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 
 from sbexplore._version import __version__
-from sbexplore.analysis import (
-    cost_model_table,
-    detection_at_mislabel_count,
-    speedup_table,
-)
-from sbexplore.export import _atomic_write
+from sbexplore.analysis import comparison_table, cost_model_table
+from sbexplore.fileio import atomic_write
 from sbexplore.records import Run
 
 CSS = """body{font-family:Arial,Helvetica,sans-serif;max-width:1100px;margin:2em auto;color:#222;
 padding:0 1em}table{border-collapse:collapse;margin:1em 0}td,th{padding:4px 10px;
 border-bottom:1px solid #ddd;text-align:right}th{background:#f4f4f4}td:first-child,
 th:first-child{text-align:left}.note{color:#555;font-size:0.9em}"""
-
-
-def summary_table(runs: list[Run], tolerance: float = 0.01) -> pd.DataFrame:
-    """Per run: final accuracy, backprops, wall time, speedup to the target (traditional final
-    accuracy - tolerance) in wall time and backprops, detection precision at k = #mislabels."""
-    rows = []
-    for r in runs:
-        m = r.metrics
-        n_mis = int(r.examples["mislabeled"].astype(bool).sum()) if len(r.examples) else 0
-        selects = r.config.policy != "all" and len(m) > r.config.prime_epochs
-        rows.append({"run": r.name, "final_accuracy": float(m["test_accuracy"].iloc[-1]),
-                     "backprops": int(m["examples_backpropped"].sum()),
-                     "wall_time_s": float(m["wall_time_s"].sum()),
-                     "detection_precision_at_k": float(
-                         detection_at_mislabel_count(r)["precision"])
-                     if n_mis and selects else np.nan, "k": n_mis or np.nan})
-    df = pd.DataFrame(rows)
-    if any(r.config.policy == "all" for r in runs):
-        sp = speedup_table(runs, tolerance=tolerance, clocks=("time", "backprops"))
-        for clock in ("time", "backprops"):
-            s = sp[sp["clock"] == clock].set_index("run")["speedup_mean"]
-            df[f"speedup_{clock}"] = df["run"].map(s)
-        df.attrs["target"] = float(sp["target"].iloc[0])
-    return df
 
 
 def report_figures(runs: list[Run]) -> list[tuple[str, go.Figure]]:
@@ -90,7 +60,7 @@ def write_report(runs: list[Run], out: str | os.PathLike, title: str = "Selectiv
     """Write `out/report.html` (atomically) and return its path."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    table = summary_table(runs)
+    table = comparison_table(runs)
     cost = cost_model_table(runs)[["run", "keep", "fresh_share", "measured_f_over_t",
                                    "predicted_ratio", "measured_ratio"]]
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
@@ -118,5 +88,5 @@ def write_report(runs: list[Run], out: str | os.PathLike, title: str = "Selectiv
                                  config={"displaylogo": False}))
     parts.append("</body></html>")
     path = out / "report.html"
-    _atomic_write(path, "\n".join(parts).encode())
+    atomic_write(path, "\n".join(parts).encode())
     return path

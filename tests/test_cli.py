@@ -72,12 +72,15 @@ def test_every_config_field_has_a_flag_of_the_same_name():
         assert "--" + f.name.replace("_", "-") in flags
 
 
-def test_demo_prints_the_comparison_table(capsys):
-    assert main(["demo", "--epochs", "4"]) == 0
+def test_demo_prints_the_comparison_table_and_writes_runs_and_report(capsys, tmp_path):
+    assert main(["demo", "--epochs", "4", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     for name in ("SB", "Stale-SB n=3", "uniform (matched)", "traditional", "final_accuracy",
-                 "backprops", "mislabel_pick_rate"):
+                 "backprops", "mislabel_pick_rate", "detection_precision_at_k"):
         assert name in out
+    assert len(list(tmp_path.glob("*/config.json"))) == 4
+    report = (tmp_path / "report.html").read_text()
+    assert "<script src=" not in report and "Summary" in report  # offline: plotly.js inline
 
 
 def test_a_real_process_shows_no_traceback_for_a_user_mistake(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sbexplore.analysis.comparison import comparison_table
 from sbexplore.analysis.cost_model import (
     DEFAULT_F_OVER_T,
     cost_model_table,
@@ -30,7 +31,8 @@ from sbexplore.analysis.time_to_accuracy import (
 )
 
 __all__ = [
-    "CLOCKS", "DEFAULT_F_OVER_T", "clock", "cost_model_table", "cost_units", "default_target",
+    "CLOCKS", "DEFAULT_F_OVER_T", "clock", "comparison_table", "cost_model_table", "cost_units",
+    "default_target",
     "detection_at_mislabel_count", "expected_keep", "keep_table", "least_selected",
     "matched_keep", "measured_f_over_t", "mislabel_detection", "most_selected",
     "pick_rate_table", "pooled_f_over_t", "predicted_epoch_ratio", "realised_keep",

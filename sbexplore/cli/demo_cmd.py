@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import time
 from typing import Any
 
@@ -29,15 +30,16 @@ def main(args: argparse.Namespace) -> int:
     print("sbexplore demo: Selective-Backprop on scikit-learn digits "
           "(1,438 train / 359 test images, CPU)")
     runs, table = run_demo(args.out, **overrides)
-    with pd.option_context("display.width", 120, "display.float_format", "{:.3f}".format):
+    with pd.option_context("display.width", 200, "display.max_columns", 20,
+                           "display.float_format", "{:.3f}".format):
         print()
         print(table.to_string(index=False))
     if args.out:
-        try:
+        if importlib.util.find_spec("plotly") is None:  # a bare core install (a GPU box)
+            print("\nno report: plotly is not installed (pip install sbexplore)")
+        else:
             from sbexplore.report import write_report
-        except ImportError:  # the figure stack is optional for the core
-            write_report = None
-        if write_report is not None:
+
             print(f"\nreport: {write_report(runs, args.out)}")
         print(f"runs saved under {args.out}")
     print(f"\ntotal {time.perf_counter() - t:.1f}s")
