@@ -13,4 +13,6 @@ lint:
 benchmarks:
 	.venv/bin/python -m benchmarks.bench_selection
 	.venv/bin/python -m benchmarks.bench_epoch
+	.venv/bin/python -m benchmarks.bench_live_view
 	.venv/bin/python -m benchmarks.bench_demo
+	.venv/bin/python -m benchmarks.bench_sweep

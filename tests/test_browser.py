@@ -91,7 +91,7 @@ def test_quickstart_live_in_jupyterlab(jupyterlab, chromium, tmp_path):
             "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         try:
-            _drive(page, jupyterlab, timings)
+            _drive(page, jupyterlab, timings, tmp_path)
         except Exception:
             shot = tmp_path / "failure.png"
             page.screenshot(path=str(shot), full_page=True)
@@ -103,7 +103,7 @@ def test_quickstart_live_in_jupyterlab(jupyterlab, chromium, tmp_path):
     assert timings["stop_to_stopped_s"] < 1.0
 
 
-def _drive(page, url: str, timings: dict) -> None:
+def _drive(page, url: str, timings: dict, shots) -> None:
     if True:
         t = time.time()
         page.goto(url)
@@ -141,6 +141,9 @@ def _drive(page, url: str, timings: dict) -> None:
         assert busy, "the sleeping cell should still be running"
         assert s1 != s0, f"status did not update while another cell ran: {s0!r}"
         assert h1 and h1 != h0, "the loss histogram did not update while another cell ran"
+        page.locator(".widget-button", has_text="Start").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
+        print(f"[browser] the live dashboard: {shots / 'dashboard.png'}")
         page.wait_for_function("(el) => !el.innerText.includes('*')",
                                arg=prompt.element_handle(), timeout=30_000)
         _wait_idle(page, 30)

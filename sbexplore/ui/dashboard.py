@@ -127,7 +127,8 @@ class Dashboard(w.VBox):
         for widget in (self.x_axis, self.y_axis, self.replay_epoch):
             widget.observe(lambda _: self._changed(), "value")
         super().__init__([
-            w.HBox([c, w.VBox([self.rule_fig, self.replay_epoch])]),
+            w.HBox([c, w.VBox([self.rule_fig, self.replay_epoch])],
+                   layout=w.Layout(flex_flow="row wrap")),  # narrow notebooks: rule below
             self.runs_list,
             w.HBox([self.hist_fig, self.pick_fig]),
             w.VBox([w.HBox([self.x_axis, self.y_axis]), self.curves_fig]),
