@@ -157,7 +157,7 @@ class Trainer:
                     break
         except StopTraining:
             status = "stopped"
-            self._record_epoch(self._finish_epoch(partial=True))
+            self._record_epoch(self._finish_epoch())  # the stopped epoch, as far as it got
         except BaseException as exc:
             self.run.meta = self._meta("failed", error="".join(
                 traceback.format_exception(type(exc), exc, exc.__traceback__)))
@@ -356,7 +356,7 @@ class Trainer:
         n = len(d.y_test)
         return float(total_loss) / n, int(correct) / n
 
-    def _finish_epoch(self, partial: bool = False) -> dict[str, Any]:
+    def _finish_epoch(self) -> dict[str, Any]:
         with self.timer.section("eval"):
             test_loss, test_acc = self.evaluate()
         times = self.timer.totals()
