@@ -147,6 +147,7 @@ def run_one(config_json: str, threads: int | None = None) -> str:
 
 def summarize(runs: list[Run]) -> pd.DataFrame:
     """One row per run: its settings, final/best accuracy, backprops, time, keep and pick rate."""
+    from sbexplore.analysis.epochs import after_priming
     from sbexplore.analysis.keep import realised_keep
 
     rows = []
@@ -165,8 +166,9 @@ def summarize(runs: list[Run]) -> pd.DataFrame:
             "forwarded": int(m["examples_forwarded"].sum()) if len(m) else 0,
             "wall_time_s": float(m["wall_time_s"].sum()) if len(m) else np.nan,
             "keep_fraction": realised_keep(run) if len(m) else np.nan,
-            "mislabel_pick_rate": (float(m["mislabel_pick_rate"].iloc[1:].mean())
-                                   if c.mislabel_fraction > 0 and len(m) > 1 else np.nan),
+            "mislabel_pick_rate": (float(after_priming(run)["mislabel_pick_rate"].mean())
+                                   if c.mislabel_fraction > 0 and len(m) > c.prime_epochs
+                                   else np.nan),
             "out_dir": c.out_dir,
         })
     df = pd.DataFrame(rows)

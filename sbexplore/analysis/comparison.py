@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from sbexplore.analysis.detector import detection_at_mislabel_count
+from sbexplore.analysis.epochs import after_priming
 from sbexplore.analysis.time_to_accuracy import speedup_table
 from sbexplore.records import Run
 
@@ -18,7 +19,7 @@ def comparison_table(runs: list[Run], tolerance: float = 0.01) -> pd.DataFrame:
     rows = []
     for r in runs:
         m = r.metrics
-        after = m[~m["priming"].astype(bool)]
+        after = after_priming(r)
         n_mis = int(r.examples["mislabeled"].astype(bool).sum()) if len(r.examples) else 0
         selects = r.config.policy != "all" and len(after) > 0
         rows.append({

@@ -7,6 +7,8 @@ import math
 
 import pandas as pd
 
+from sbexplore.analysis.epochs import after_priming
+from sbexplore.analysis.keep import realised_keep
 from sbexplore.errors import ConfigError
 from sbexplore.records import Run
 
@@ -57,10 +59,10 @@ def cost_model_table(runs: list[Run], f_over_t: float | None = None) -> pd.DataF
     base_t = (pd.concat([_compute_per_epoch(r) for r in base]).mean() if base else float("nan"))
     rows = []
     for r in runs:
-        m = r.metrics[~r.metrics["priming"].astype(bool)]
+        m = after_priming(r)
         n = r.meta.get("num_train") or len(r.examples)
         epochs = len(m)
-        keep = float(m["examples_backpropped"].sum() / (epochs * n)) if epochs else float("nan")
+        keep = realised_keep(r)
         fresh = float(m["examples_forwarded"].sum() / (epochs * n)) if epochs else float("nan")
         pred = fresh * f + keep if epochs else float("nan")
         rows.append({"run": r.name, "policy": r.config.policy, "staleness": r.config.staleness,
@@ -72,5 +74,5 @@ def cost_model_table(runs: list[Run], f_over_t: float | None = None) -> pd.DataF
 
 
 def _compute_per_epoch(run: Run) -> pd.Series:
-    m = run.metrics[~run.metrics["priming"].astype(bool)]
+    m = after_priming(run)
     return (m["time_select_s"] + m["time_train_s"]).astype(float)

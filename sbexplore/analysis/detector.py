@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sbexplore.analysis.epochs import after_priming
 from sbexplore.analysis.naming import series_name
 from sbexplore.analysis.ranking import selection_ranking
 from sbexplore.errors import ConfigError
@@ -40,7 +41,7 @@ def pick_rate_table(runs: list[Run]) -> pd.DataFrame:
     seeds); `enrichment` is pick rate over fraction (1 = no preference for flipped labels)."""
     rows = []
     for r in runs:
-        m = r.metrics[~r.metrics["priming"].astype(bool)]
+        m = after_priming(r)
         if r.config.mislabel_fraction <= 0 or not len(m):
             continue
         rows.append({"run": series_name(r, ("seed", "mislabel_fraction")),

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sbexplore.analysis.epochs import after_priming
 from sbexplore.records import Run
 
 
 def realised_keep(run: Run) -> float:
     """Share of training examples backpropped per epoch after priming (NaN if none ran)."""
-    m = run.metrics[~run.metrics["priming"].astype(bool)]
+    m = after_priming(run)
     if not len(m):
         return float("nan")
-    return float(m["examples_backpropped"].sum() / (len(m) * run.meta["num_train"]))
+    n = run.meta.get("num_train") or len(run.examples)
+    return float(m["examples_backpropped"].sum() / (len(m) * n))
 
 
 def matched_keep(run: Run) -> float:

@@ -5,12 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sbexplore.analysis.epochs import selecting_epochs
 from sbexplore.records import Run
-
-
-def selecting_epochs(run: Run) -> np.ndarray:
-    """Boolean mask of the epochs that selected (not priming)."""
-    return ~run.metrics["priming"].astype(bool).to_numpy()
 
 
 def selection_ranking(run: Run) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sbexplore.analysis.epochs import after_priming
 from sbexplore.records import Run
 
 
@@ -13,9 +14,8 @@ def time_breakdown(runs: list[Run]) -> pd.DataFrame:
     data, bookkeeping)."""
     rows = []
     for r in runs:
-        m = r.metrics
-        after = m[~m["priming"].astype(bool)]
-        m = after if len(after) else m
+        after = after_priming(r)
+        m = after if len(after) else r.metrics
         rows.append({"run": r.name, "policy": r.config.policy, "epochs": len(m),
                      "select_s": float(m["time_select_s"].mean()),
                      "train_s": float(m["time_train_s"].mean()),
