@@ -18,7 +18,7 @@ from torch import nn
 
 from sbexplore.config import RunConfig
 from sbexplore.records import HIST_EDGES, HIST_GROUPS, Run
-from sbexplore.selection import SelectiveBackprop
+from sbexplore.selection import SelectiveBackprop, loss_percentiles
 from sbexplore.trainer import Callback, Trainer
 
 STATUSES = ("running", "paused", "stopped", "finished", "failed")
@@ -39,6 +39,7 @@ class BackgroundRun:
         self._finished = threading.Event()  # set when training ended, before done callbacks
         self._done_callbacks: list[Callable[[BackgroundRun], None]] = []
         self._callbacks_lock = threading.Lock()
+        self._info: dict[str, np.ndarray] | None = None  # per-example labels, once trained
         self._stop_requested = False
         self._paused_early = False
         self._thread = threading.Thread(target=self._main, name=f"sbexplore:{cfg.label}",
@@ -91,6 +92,16 @@ class BackgroundRun:
             paused = t.paused if t is not None else self._paused_early
             return "paused" if paused and not self._stop_requested else "running"
         return self.run.status if self.run.status in STATUSES else "finished"
+
+    def _example_info(self, t: Trainer) -> dict[str, np.ndarray]:
+        """Per-example labels: constant during a run, so copied off the device once."""
+        if self._info is None:
+            d = t.data
+            self._info = {"index": np.arange(t.n), "source_index": d.source_index.cpu().numpy(),
+                          "label": d.y_train.cpu().numpy(),
+                          "true_label": d.true_train.cpu().numpy(),
+                          "mislabeled": d.mislabeled.cpu().numpy().astype(bool)}
+        return dict(self._info)
 
     @property
     def done(self) -> bool:
@@ -174,18 +185,15 @@ class BackgroundRun:
             last_loss = t.last_loss.clone().cpu().numpy()
             hist = t._epoch_hist.clone().cpu().numpy().reshape(4, -1)
             batch = {k: v.clone().cpu().numpy() for k, v in dict(t._last_batch).items()}
-        mis = t.data.mislabeled.cpu().numpy()
+        info = self._example_info(t)
         run = self.run
         snap.update(
             step=t.step, epoch=min(t.epoch + 1, cfg.epochs), backprops=t.backprops,
             forwarded=t.forwarded, progress=min(1.0, t.step / (steps_per_epoch * cfg.epochs)),
             beta=float(t.beta), staleness=int(t.staleness), hist=hist,
             hist_last=run.hist[-1] if len(run.hist) else None, classes=list(t.data.classes),
-            mislabel_pick_rate=(float(times_sel[mis].sum() / max(1, times_sel.sum()))
-                                if cfg.mislabel_fraction > 0 else float("nan")),
+            mislabel_pick_rate=_pick_rate(times_sel, info["mislabeled"], cfg.mislabel_fraction),
         )
-        # hardest: most often backpropped (ties: higher latest loss); easiest: the reverse
-        info = _example_info(t)
         info["times_selected"] = times_sel
         info["last_loss"] = last_loss
         snap.update(_galleries(info, gallery))
@@ -210,24 +218,19 @@ def _empty_gallery() -> dict[str, np.ndarray]:
                                                "mislabeled", "times_selected", "last_loss")}
 
 
-def _example_info(t: Trainer) -> dict[str, np.ndarray]:
-    """Per-example labels (constant during a run: cached on the trainer)."""
-    cached = getattr(t, "_sbexplore_example_info", None)
-    if cached is None:
-        d = t.data
-        cached = {"index": np.arange(t.n), "source_index": d.source_index.cpu().numpy(),
-                  "label": d.y_train.cpu().numpy(), "true_label": d.true_train.cpu().numpy(),
-                  "mislabeled": d.mislabeled.cpu().numpy()}
-        t._sbexplore_example_info = cached
-    return dict(cached)
+def _pick_rate(times_selected: np.ndarray, mislabeled: np.ndarray, fraction: float) -> float:
+    """Share of all backprops so far that went to mislabeled examples (NaN without any)."""
+    if fraction <= 0:
+        return float("nan")
+    return float(times_selected[mislabeled].sum() / max(1, times_selected.sum()))
 
 
 def _percentiles(t: Trainer, losses: np.ndarray) -> np.ndarray:
     """Each loss's percentile in SB's window (what the rule ranks), else within the batch."""
     policy = t.policy
     if isinstance(policy, SelectiveBackprop) and policy.history.count:
-        window = np.sort(policy.history.window().clone().cpu().numpy())
-        return np.searchsorted(window, losses, side="left") / len(window)
+        window = policy.history.window().clone().cpu()
+        return loss_percentiles(torch.from_numpy(losses), window).numpy()
     ranks = np.argsort(np.argsort(losses))
     return ranks / max(1, len(losses))
 
@@ -273,8 +276,7 @@ def run_snapshot(run: Run, epoch: int | None = None, gallery: int = GALLERY_SIZE
         "hist": run.hist[e - 1] if e else np.zeros((4, len(run.hist_edges) - 1), np.int64),
         "hist_last": None, "metrics": m, "events": run.events,
         "mislabel_fraction": cfg.mislabel_fraction,
-        "mislabel_pick_rate": (float(times_sel[mis].sum() / max(1, times_sel.sum()))
-                               if cfg.mislabel_fraction > 0 else float("nan")),
+        "mislabel_pick_rate": _pick_rate(times_sel, mis, cfg.mislabel_fraction),
         **_galleries(info, gallery), "last_batch": None, "dataset": cfg.dataset,
         "classes": run.classes,
     }

@@ -12,12 +12,17 @@ import math
 import torch
 
 
+def loss_percentiles(losses: torch.Tensor, history: torch.Tensor) -> torch.Tensor:
+    """Each loss's share of `history` entries strictly below it (ties count as not below)."""
+    ordered = torch.sort(history.float()).values
+    below = torch.searchsorted(ordered, losses.float().contiguous(), right=False)
+    return below.float().div_(history.numel())
+
+
 def sb_probabilities(losses: torch.Tensor, history: torch.Tensor, beta: float,
                      floor: float = 0.0) -> torch.Tensor:
     """Keep probabilities for `losses` ranked against `history` (the batch already appended)."""
-    ordered = torch.sort(history.float()).values
-    below = torch.searchsorted(ordered, losses.float().contiguous(), right=False)
-    p = below.float().div_(history.numel()).pow_(beta)
+    p = loss_percentiles(losses, history).pow_(beta)
     return p.clamp_min_(floor) if floor > 0 else p
 
 
