@@ -109,19 +109,16 @@ def init_local(num_cpus: int | None = None, runtime_env: dict[str, Any] | None =
 
 def run_task(config_json: str, threads: int) -> tuple[str | None, str | None]:
     """The Ray task: train one run on a worker; returns (out_dir, None) or (None, traceback)."""
-    import torch
-
-    # on CPU a run's numbers depend on the thread count; one per requested CPU, no more
-    torch.set_num_threads(threads)
+    # on CPU a run's numbers depend on the thread count: one per requested CPU, no more
     try:
         from sbexplore.sweeps import run_one
 
         cfg = RunConfig.from_json(config_json)
         if not is_uri(cfg.out_dir):
-            return run_one(config_json), None
+            return run_one(config_json, threads), None
         with tempfile.TemporaryDirectory(prefix="sbexplore-ray-") as tmp:
             local = str(Path(tmp) / "run")
-            run_one(cfg.replace(out_dir=local).to_json())
+            run_one(cfg.replace(out_dir=local).to_json(), threads)
             _restore_out_dir(local, cfg)
             _copy_tree(local, cfg.out_dir)
         return cfg.out_dir, None

@@ -320,7 +320,9 @@ def sweep(base_config: RunConfig | None = None, grid: dict[str, Sequence[Any]] |
                                 num_gpus=num_gpus, retries=retries,
                                 progress=bar.tick if bar.enabled else False))
     errors = {str(c.out_dir): err for c, _, err in outcomes if err}
-    runs = [_load(c.out_dir) for c in configs if is_finished(c.out_dir)]
+    # trained runs load from where the backend left them (Ray mirrors URI results already)
+    local = {c.out_dir: d for c, d, e in outcomes if d and not e}
+    runs = [_load(local.get(c.out_dir, c.out_dir)) for c in configs if is_finished(c.out_dir)]
     if errors:
         sys.stderr.write(f"sweep: {len(errors)} of {len(configs)} runs failed; see .errors\n")
     from sbexplore.sweep_ray import is_uri
