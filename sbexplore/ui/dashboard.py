@@ -87,7 +87,10 @@ def _widget(fig: go.Figure) -> go.FigureWidget:
     return go.FigureWidget(fig)
 
 
-GALLERY_INTERVAL_S = 2.0  # galleries redraw at most this often while a run trains
+# Views that change once per epoch redraw at most this often while runs train: short epochs
+# would otherwise resend curves and PNG grids at every tick, and a browser that falls behind
+# shows the user's Stop seconds late. A change of focus, status or axes redraws them at once.
+SLOW_VIEW_INTERVAL_S = {"curves": 1.0, "gallery": 2.0}
 
 
 class Dashboard(w.VBox):
@@ -101,7 +104,7 @@ class Dashboard(w.VBox):
         self._lock = threading.RLock()
         self._last_key: Any = None
         self._view_keys: dict[str, Any] = {}
-        self._gallery_drawn, self._gallery_state = 0.0, None
+        self._slow_drawn: dict[str, tuple[float, Any]] = {}  # view -> (when, state) drawn
         self._followed: Path | None = None  # a sweep folder watched for new runs
         self.focused: Entry | None = None
         self.controls = c = Controls(self.base)
@@ -285,6 +288,7 @@ class Dashboard(w.VBox):
                 return False
             if force:
                 self._view_keys.clear()
+                self._slow_drawn.clear()
             self._draw_status(focus, snap)
             # each view is resent only when its data changed: the browser must keep up at 5 Hz
             step_key = (id(focus), snap["step"], snap["beta"], snap["status"], snap["epoch"])
@@ -301,7 +305,9 @@ class Dashboard(w.VBox):
             snaps, colors = [s for _, s in visible], [e.color for e, _ in visible]
             epoch_key = (self.x_axis.value, self.y_axis.value,
                          tuple((id(e), len(s["metrics"])) for e, s in visible))
-            if self._changed_view("curves", epoch_key):
+            statuses = tuple((id(e), s["status"]) for e, s in visible)
+            if self._slow_view_due("curves", epoch_key, (self.x_axis.value, self.y_axis.value,
+                                                         statuses)):
                 x, y = self.x_axis.value, self.y_axis.value
                 axes_same = self._view_keys.get("axes") == (x, y)  # else titles change too
                 self._view_keys["axes"] = (x, y)
@@ -311,19 +317,25 @@ class Dashboard(w.VBox):
                 if not update_traces(self.pick_fig, live.pick_rate_traces(snaps, colors),
                                      self.pick_fig.layout.title.text):
                     sync_figure(self.pick_fig, live.mislabel_pick_rate(snaps, colors))
-            # PNG grids are costly to encode and send: at most every GALLERY_INTERVAL_S while
-            # a run trains (short epochs would otherwise redraw them at every tick), and at once
-            # when the focus or status changes
-            now = time.monotonic()
-            settled = (id(focus), snap["status"]) != self._gallery_state
-            due = now - self._gallery_drawn >= GALLERY_INTERVAL_S or settled
-            if due and self._changed_view("gallery", (id(focus), snap["epoch"], snap["status"])):
+            if self._slow_view_due("gallery", (id(focus), snap["epoch"], snap["status"]),
+                                   (id(focus), snap["status"])):
                 for g in self.galleries:
                     g.update(snap)
-                self._gallery_drawn, self._gallery_state = now, (id(focus), snap["status"])
             self.runs_list.refresh_states()
             self._last_key = key
             return True
+
+    def _slow_view_due(self, view: str, key: Any, state: Any) -> bool:
+        """Redraw a slow view when its data changed, at most every SLOW_VIEW_INTERVAL_S[view]
+        while `state` (focus, statuses, axes) stays the same, at once when it changes."""
+        now = time.monotonic()
+        drawn, last_state = self._slow_drawn.get(view, (0.0, None))
+        if state == last_state and now - drawn < SLOW_VIEW_INTERVAL_S[view]:
+            return False
+        if not self._changed_view(view, key):
+            return False
+        self._slow_drawn[view] = (now, state)
+        return True
 
     def _changed_view(self, view: str, key: Any) -> bool:
         if self._view_keys.get(view) == key and self._last_key is not None:
