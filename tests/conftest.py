@@ -51,3 +51,15 @@ def chromium() -> str:
 def tiny() -> RunConfig:
     """A digits run that takes well under a second on a CPU."""
     return RunConfig(dataset="digits", model="mlp", epochs=3, device="cpu", batch_size=64)
+
+
+def wait_until(cond, timeout: float = 30.0) -> bool:
+    """Poll `cond()` until it is true (True) or `timeout` seconds pass (False)."""
+    import time
+
+    end = time.time() + timeout
+    while time.time() < end:
+        if cond():
+            return True
+        time.sleep(0.01)
+    return False

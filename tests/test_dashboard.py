@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
+from conftest import wait_until
 
 from sbexplore import train
 from sbexplore.ui import Dashboard
-
-
-def _wait(cond, timeout=30.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 @pytest.fixture
@@ -30,7 +20,7 @@ def dash(tiny):
 def test_start_and_stop_buttons(dash):
     dash.controls.start.click()
     run = dash.run
-    assert _wait(lambda: run.snapshot()["step"] > 3)
+    assert wait_until(lambda: run.snapshot()["step"] > 3)
     dash.controls.stop.click()
     run.join(30)
     assert run.status == "stopped"
@@ -42,10 +32,10 @@ def test_start_and_stop_buttons(dash):
 def test_beta_slider_reaches_the_live_run(dash):
     dash.controls.start.click()
     run = dash.run
-    assert _wait(lambda: run.trainer is not None and run.trainer.step > 1)
+    assert wait_until(lambda: run.trainer is not None and run.trainer.step > 1)
     dash.controls.beta.value = 5.0
     assert "0.17" in dash.controls.keep_label.value  # 1/(5+1)
-    assert _wait(lambda: run.trainer.beta == 5.0, 10)
+    assert wait_until(lambda: run.trainer.beta == 5.0, 10)
     run.stop()
     assert list(run.join(30).events["field"]) == ["beta"]
 

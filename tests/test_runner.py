@@ -5,24 +5,16 @@ from __future__ import annotations
 import time
 
 import pytest
+from conftest import wait_until
 from torch import nn
 
 from sbexplore import RunConfig, load_run, start, train
 from sbexplore.runner import run_snapshot
 
 
-def _wait(cond, timeout=30.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if cond():
-            return True
-        time.sleep(0.01)
-    return False
-
-
 def test_snapshots_advance_and_run_finishes(tiny):
     br = start(tiny.replace(epochs=4, mislabel_fraction=0.1))
-    assert _wait(lambda: br.snapshot()["step"] > 0)
+    assert wait_until(lambda: br.snapshot()["step"] > 0)
     first = br.snapshot()
     run = br.join(60)
     last = br.snapshot()
@@ -36,7 +28,7 @@ def test_snapshots_advance_and_run_finishes(tiny):
 
 def test_stop_runs_at_most_one_more_step(tiny, tmp_path):
     br = start(tiny.replace(epochs=500, out_dir=str(tmp_path / "r")))
-    assert _wait(lambda: br.trainer is not None and br.trainer.step > 5)
+    assert wait_until(lambda: br.trainer is not None and br.trainer.step > 5)
     at_stop = br.trainer.step
     br.stop()
     br.join(30)
@@ -47,7 +39,7 @@ def test_stop_runs_at_most_one_more_step(tiny, tmp_path):
 
 def test_pause_holds_the_step_count(tiny):
     br = start(tiny.replace(epochs=500))
-    assert _wait(lambda: br.trainer is not None and br.trainer.step > 2)
+    assert wait_until(lambda: br.trainer is not None and br.trainer.step > 2)
     br.pause()
     time.sleep(0.3)
     assert br.status == "paused"
@@ -55,7 +47,7 @@ def test_pause_holds_the_step_count(tiny):
     time.sleep(0.4)
     assert br.trainer.step == held
     br.resume()
-    assert _wait(lambda: br.trainer.step > held + 2, 10)
+    assert wait_until(lambda: br.trainer.step > held + 2, 10)
     br.stop()
     br.join(30)
 
@@ -81,7 +73,7 @@ def test_live_beta_change_is_recorded_and_replays_exactly(tiny):
     cfg = tiny.replace(epochs=3)
     br = start(cfg)
     br.pause()
-    assert _wait(lambda: br.trainer is not None)
+    assert wait_until(lambda: br.trainer is not None)
     br.set_beta(4.0)
     br.resume()
     live = br.join(60)
