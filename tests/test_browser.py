@@ -147,6 +147,14 @@ def _drive(page, url: str, timings: dict, shots) -> None:
         page.wait_for_function("(el) => !el.innerText.includes('*')",
                                arg=prompt.element_handle(), timeout=30_000)
         _wait_idle(page, 30)
+        # While the busy cell blocked the kernel, the browser's messages to it (plotly's
+        # relayout deltas) piled up. A cell executes only after them, so its output means
+        # the backlog is gone; a click before that waited up to 9 s behind it.
+        t = time.time()
+        page.keyboard.type("'drained'")
+        page.keyboard.press("Shift+Enter")
+        page.locator(".jp-OutputArea-output", has_text="'drained'").wait_for(timeout=60_000)
+        timings["backlog_after_busy_cell_s"] = time.time() - t
 
         t = time.time()
         page.locator(".widget-button", has_text="Stop").first.click()
