@@ -19,7 +19,6 @@ from torch import nn
 
 from sbexplore._version import __version__
 from sbexplore.config import RunConfig
-from sbexplore.control import StopTraining
 from sbexplore.data import TrainData, load_data
 from sbexplore.data.augment import augment_batch
 from sbexplore.data.custom import as_train_data
@@ -34,7 +33,7 @@ from sbexplore.selector import Selector, cross_entropy_per_example
 EVAL_BATCH = 1024
 _INIT_LOCK = threading.Lock()  # model weights come from the global RNG: one run at a time
 
-__all__ = ["Callback", "StopTraining", "Trainer", "train"]
+__all__ = ["Callback", "Trainer", "train"]
 
 
 class Trainer:
@@ -153,23 +152,16 @@ class Trainer:
     # -- the loop ------------------------------------------------------------------------
     def fit(self) -> Run:
         """Train for `cfg.epochs` (or until a budget or `stop()`); returns the Run."""
-        status = "finished"
         try:
-            for _ in range(self.cfg.epochs):
+            for _ in self.selector.epochs(self.cfg.epochs):
                 if self._budget_spent():
                     break
                 self._train_epoch()
-                self._end_epoch()
-                if self.recorder.control.stopping:
-                    status = "stopped"
-                    break
-        except StopTraining:
-            status = "stopped"
-            self._end_epoch()  # the stopped epoch, as far as it got
+                self._end_epoch()  # a stopped epoch is recorded as far as it got
         except BaseException as exc:
             self.recorder.finish(error=exc)
             raise
-        return self.recorder.finish(status)
+        return self.recorder.finish()
 
     def _train_epoch(self) -> None:
         sb, d = self.selector, self.data
