@@ -173,3 +173,40 @@ def test_a_user_loops_recorder_drives_the_dashboard_and_its_stop_button():
     run = box["run"]
     assert run.status == "stopped" and len(run.metrics) < 200
     assert run.events["field"].tolist() == ["beta"]
+
+
+def test_the_dashboards_start_trains_the_users_model_and_loss():
+    from conftest import wait_until
+    from sbexplore.ui import Dashboard
+
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10))
+    calls = []
+
+    def loss(out, y):
+        calls.append(len(y))
+        return F.cross_entropy(out, y, reduction="none")
+
+    dash = Dashboard(sb.RunConfig(epochs=2, device="cpu"), model=net, loss=loss)
+    try:
+        dash.controls.start.click()
+        run = dash.run
+        assert wait_until(lambda: run.done, 60) and run.status == "finished"
+        assert run.trainer.model is not net and type(run.trainer.model[1]) is torch.nn.Linear
+        assert run.run.meta["loss"] == "loss" and sum(calls) > 1438
+    finally:
+        dash.close()
+
+
+def test_streamed_datasets_give_the_same_run_as_decoded_ones():
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = torch.tensor((X - X.mean(0)) / X.std(0), dtype=torch.float32)
+    y = torch.tensor(y)
+    sets = (TensorDataset(X[:450], y[:450]), TensorDataset(X[450:], y[450:]))
+    cfg = sb.RunConfig(model="mlp", epochs=4, device="cpu", batch_size=32, staleness=2,
+                       mislabel_fraction=0.1)
+    streamed = sb.train(cfg, data=sets, stream=True)
+    decoded = sb.train(cfg, data=sets)
+    assert streamed.same_results(decoded)
+    assert streamed.examples["mislabeled"].sum() == 45
