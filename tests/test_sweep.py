@@ -30,10 +30,10 @@ def test_expand_grid_rejects_bad_grids(tiny, tmp_path, grid):
 def test_resume_skips_finished_runs(tiny, tmp_path):
     first = sweep(tiny, {"beta": [1.0, 3.0]}, seeds=[0], out=tmp_path, progress=False)
     assert len(first.trained) == 2 and len(first.runs) == 2
-    stamps = {r.path: (r.path / "arrays.npz").stat().st_mtime_ns for r in first.runs}
+    stamps = {r.path: (r.path / "manifest.json").stat().st_mtime_ns for r in first.runs}
     again = sweep(tiny, {"beta": [1.0, 3.0, 5.0]}, seeds=[0], out=tmp_path, progress=False)
     assert len(again.skipped) == 2 and len(again.trained) == 1 and len(again.runs) == 3
-    assert all((p / "arrays.npz").stat().st_mtime_ns == t for p, t in stamps.items())
+    assert all((p / "manifest.json").stat().st_mtime_ns == t for p, t in stamps.items())
     assert list(again.summary["beta"]) == [1.0, 3.0, 5.0]
     assert {"final_accuracy", "backprops", "keep_fraction", "wall_time_s"} <= set(
         again.summary.columns)

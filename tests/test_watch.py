@@ -12,7 +12,7 @@ from sbexplore.watch import FolderRun, run_folders
 
 def test_folder_run_follows_a_run_saved_by_another_trainer(tmp_path):
     live = start(RunConfig(model="mlp", epochs=40, device="cpu", out_dir=str(tmp_path / "r")))
-    while not (tmp_path / "r" / "arrays.npz").exists():
+    while not (tmp_path / "r" / "manifest.json").exists():
         time.sleep(0.01)
     live.pause()  # hold it mid-run, whatever the machine's speed
     watched = FolderRun(tmp_path / "r")
