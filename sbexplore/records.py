@@ -28,6 +28,7 @@ import io
 import json
 import os
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,10 +224,13 @@ def _write_folder(run: Run, target: Path) -> _Saved:
     if last is None or last.config != config:
         atomic_write(target / CONFIG, config)
     save = last.save + 1 if last else 1
-    tables = {k: f"{TABLES_DIR}/{k}-{save:06d}.{ext}" for k, ext in TABLES.items()}
-    atomic_write(target / tables["metrics"], _parquet_bytes(run.metrics))
-    atomic_write(target / tables["examples"], _parquet_bytes(run.examples))
-    atomic_write(target / tables["events"], run.events.to_csv(index=False).encode())
+    tables = {}
+    for k, data in (("metrics", _parquet_bytes(run.metrics)),
+                    ("examples", _parquet_bytes(run.examples)),
+                    ("events", run.events.to_csv(index=False).encode())):
+        tables[k] = {"file": f"{TABLES_DIR}/{k}-{save:06d}.{TABLES[k]}", "bytes": len(data),
+                     "crc32": zlib.crc32(data)}  # a CSV cut short still parses: check it
+        atomic_write(target / tables[k]["file"], data)
     atomic_write(target / METRICS_CSV, run.metrics.to_csv(index=False).encode())
     manifest = {
         "format": FORMAT, "save": save, "epochs": epochs, "n": _width(run, rows),
@@ -310,16 +314,19 @@ def _load_v2(p: Path) -> Run:
         unknown = set(present) - set(EPOCH_ARRAYS)
         if unknown:
             raise ValueError(f"unknown arrays {sorted(unknown)} (written by a newer sbexplore?)")
-        tables = {k: p / manifest["tables"][k] for k in TABLES}
+        tables = {k: dict(manifest["tables"][k]) for k in TABLES}
+        for t in tables.values():
+            t["path"], t["bytes"], t["crc32"] = p / t["file"], int(t["bytes"]), int(t["crc32"])
         hist_edges = np.asarray(manifest["hist_edges"], np.float64)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise RunFolderError(f"{p / MANIFEST}: cannot be read ({_why(exc)}); the run folder "
                              "is damaged") from None
     config = _read(p / CONFIG, lambda f: RunConfig.from_json(f.read_text()))
-    metrics = _read(tables["metrics"], pd.read_parquet)
-    _expect(len(metrics) == epochs, tables["metrics"], f"{len(metrics)} rows, {epochs} expected")
-    examples = _read(tables["examples"], pd.read_parquet)
-    events = _read(tables["events"], _read_events)
+    metrics = _read_table(tables["metrics"], pd.read_parquet)
+    _expect(len(metrics) == epochs, tables["metrics"]["path"],
+            f"{len(metrics)} rows, {epochs} expected")
+    examples = _read_table(tables["examples"], pd.read_parquet)
+    events = _read_table(tables["events"], _read_events)
     arrays = {k: np.empty((epochs, *present[k]), EPOCH_ARRAYS[k][0]) for k in present}
     for e in range(epochs):
         f = p / _epoch_file(e)
@@ -366,6 +373,15 @@ def _read(f: Path, parse: Callable[[Path], T]) -> T:
                              "damaged") from None
 
 
+def _read_table(table: dict[str, Any], parse: Callable[[Any], T]) -> T:
+    """A table named by the manifest, checked against its size and checksum, then parsed."""
+    f = table["path"]
+    data = _read(f, Path.read_bytes)
+    _expect(len(data) == table["bytes"], f, f"{len(data)} bytes, {table['bytes']} expected")
+    _expect(zlib.crc32(data) == table["crc32"], f, "its checksum differs from the manifest's")
+    return _read(f, lambda _: parse(io.BytesIO(data)))
+
+
 def _expect(ok: bool, f: Path, why: str) -> None:
     if not ok:
         raise RunFolderError(f"{f}: {why}; the run folder is damaged")
@@ -381,7 +397,7 @@ def _read_npz(f: Path) -> dict[str, np.ndarray]:
         return {k: z[k] for k in z.files}
 
 
-def _read_events(f: Path) -> pd.DataFrame:
+def _read_events(f: Path | io.BytesIO) -> pd.DataFrame:
     events = pd.read_csv(f, dtype={"field": "object"})
     if not len(events):
         return empty_frame(EVENT_COLUMNS)
