@@ -1,7 +1,7 @@
 """Issue 12: the cost of saving a run folder after each epoch, epoch by epoch, for a synthetic
 run of EPOCHS x N (selected, losses, probs, preds, hist, a 50k-row examples table).
 
-    python -m benchmarks.bench_save [--epochs 200] [--n 50000]
+    python -m benchmarks.bench_save [--epochs 200] [--n 50000] [--arrays selected,losses,hist]
 
 Works against older sbexplore checkouts too (arrays the Run lacks are left out), so the same
 script measures the layout before and after.
@@ -43,12 +43,13 @@ def examples(n: int, rng: np.random.Generator) -> pd.DataFrame:
         "last_loss": rng.random(n).astype(np.float32)})
 
 
-def time_saves(epochs: int, n: int, folder: Path) -> list[float]:
+def time_saves(epochs: int, n: int, folder: Path, arrays: list[str] | None = None
+               ) -> list[float]:
     """Seconds of `run.save(folder)` after each epoch, as the trainer calls it."""
     full = synthetic(epochs, n)
     rng = np.random.default_rng(1)
     run = Run(config=RunConfig(out_dir=str(folder)), meta={"status": "running"})
-    names = [k for k in full if hasattr(run, k)]  # older Runs lack probs/preds
+    names = [k for k in arrays or full if hasattr(run, k)]  # older Runs lack probs/preds
     rows, costs = [], []
     for e in range(epochs):
         rows.append({c: float(e) for c in METRIC_COLUMNS})
@@ -66,10 +67,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=int, default=200)
     ap.add_argument("--n", type=int, default=50_000)
+    ap.add_argument("--arrays", default=None, help="comma-separated; default: all five")
     args = ap.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="sbexplore-bench-save-")) / "run"
     try:
-        costs = time_saves(args.epochs, args.n, folder)
+        arrays = args.arrays.split(",") if args.arrays else None
+        costs = time_saves(args.epochs, args.n, folder, arrays)
         t = time.perf_counter()
         run = load_run(folder)
         load_s = time.perf_counter() - t
@@ -78,7 +81,7 @@ def main() -> None:
         shutil.rmtree(folder.parent, ignore_errors=True)
     assert len(run.metrics) == args.epochs
     print(hardware())
-    print(f"{args.epochs} epochs x {args.n} examples")
+    print(f"{args.epochs} epochs x {args.n} examples; arrays: {args.arrays or 'all'}")
     for e in sorted({1, args.epochs // 2, args.epochs}):
         print(f"  save after epoch {e:4d}: {costs[e - 1] * 1e3:8.1f} ms")
     print(f"  total saving: {sum(costs):.1f} s; load: {load_s:.2f} s; folder: {size / 1e6:.0f} MB")
