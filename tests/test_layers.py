@@ -1,8 +1,10 @@
 """The core imports and trains without the UI stack (as on a bare GPU box: torch only)."""
 
 import ast
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import REPO
 
@@ -101,3 +103,41 @@ print("\\n".join(failed) or "ok")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "ok"
+
+
+def run_poisoned(poison: str, code: str, tmp_path) -> subprocess.CompletedProcess:
+    """`code` in a fresh interpreter where importing the module `poison` fails, as a broken
+    install would (a fake package that raises ImportError, first on the path)."""
+    pkg = tmp_path / "poison" / Path(*poison.split("."))
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text(f"raise ImportError('{poison} is broken (simulated)')\n")
+    for parent in list(pkg.parents)[: poison.count(".")]:
+        (parent / "__init__.py").touch()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "poison"), str(REPO)])}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                          env=env)
+
+
+def test_a_broken_dataset_module_is_reported_not_a_missing_dataset(tmp_path):
+    code = """
+import importlib.abc, sys
+class Break(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "sbexplore.data.torchvision_sets":
+            raise ImportError("numpy C extension mismatch (simulated)")
+sys.meta_path.insert(0, Break())
+import sbexplore
+sbexplore.RunConfig(dataset="mnist")
+"""
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert p.returncode != 0
+    assert "ImportError: numpy C extension mismatch (simulated)" in p.stderr
+    assert "is not allowed" not in p.stderr
+
+
+def test_a_broken_torchvision_is_reported_not_an_unknown_model(tmp_path):
+    p = run_poisoned("torchvision", "import sbexplore; sbexplore.RunConfig(model='resnet50')",
+                     tmp_path)
+    assert p.returncode != 0
+    assert "torchvision is installed but fails to import" in p.stderr
+    assert "torchvision is broken (simulated)" in p.stderr and "is not allowed" not in p.stderr
