@@ -271,12 +271,12 @@ def _epoch_file(e: int) -> str:
 
 
 def _remove_stale(target: Path, save: int, epochs: int, fresh: bool) -> None:
-    """Drop tables older than the previous save; after a fresh save also foreign epoch files and
-    format-1 files. Best effort: a leftover file is ignored by readers."""
+    """Drop tables but this save's and the previous one's; after a fresh save also foreign epoch
+    files and format-1 files. Best effort: a leftover file is ignored by readers."""
     stale = []
     for f in (target / TABLES_DIR).iterdir():
         m = re.fullmatch(r"\w+-(\d+)\.\w+", f.name)
-        if m and int(m.group(1)) < save - 1:
+        if m and int(m.group(1)) not in (save, save - 1):  # (higher: a replaced run's)
             stale.append(f)
     if fresh:
         stale += [f for f in (target / EPOCHS_DIR).glob("*.npz")

@@ -157,6 +157,7 @@ def test_saving_a_different_run_into_a_folder_replaces_it(tmp_path):
     assert load_run(tmp_path / "r") == run
     assert sorted(f.name for f in (tmp_path / "r" / "epochs").iterdir()) == ["00001.npz",
                                                                            "00002.npz"]
+    assert len(list((tmp_path / "r" / "tables").iterdir())) == 3  # the old run's are gone
 
 
 def test_a_full_disk_names_the_folder_and_keeps_the_last_save(tmp_path, monkeypatch):
