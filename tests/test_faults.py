@@ -110,7 +110,7 @@ def test_kill_9_at_random_moments_leaves_loadable_consistent_folders(tmp_path):
     rng = random.Random(12)
     zygote = subprocess.Popen([sys.executable, "-c", ZYGOTE], cwd=REPO, text=True,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    outcomes = []
+    outcomes, pid = [], None
     try:
         kinds = ["saves"] * TRIALS["saves"] + ["train"] * TRIALS["train"]
         rng.shuffle(kinds)
@@ -119,14 +119,19 @@ def test_kill_9_at_random_moments_leaves_loadable_consistent_folders(tmp_path):
             pause = rng.choice([0.0, 0.1]) if kind == "saves" else 0.0
             zygote.stdin.write(f"{kind} {folder} {pause}\n")
             zygote.stdin.flush()
-            pid = int(zygote.stdout.readline())
+            line = zygote.stdout.readline()
+            assert line.strip().isdigit(), f"the zygote failed to start a writer: {line!r}"
+            pid = int(line)
             time.sleep(rng.uniform(0.05, 1.2) if kind == "saves" else rng.uniform(0.1, 3.0))
             os.kill(pid, signal.SIGKILL)
             assert zygote.stdout.readline().startswith("reaped")
+            pid = None
             moment, epochs = where_killed(folder.with_suffix(".log"))
             loaded = check_folder(folder, moment, epochs)
             outcomes.append((kind, moment, epochs, loaded))
     finally:
+        if pid is not None:  # a failed check must not leave a writer training on
+            os.kill(pid, signal.SIGKILL)
         zygote.stdin.close()
         zygote.kill()
         zygote.wait()
