@@ -11,3 +11,7 @@ class ConfigError(UserError, ValueError):
 
 class DataError(UserError, FileNotFoundError):
     """A dataset's files are missing or unusable; the message says what goes where."""
+
+
+class RunFolderError(UserError):
+    """A run folder cannot be read (a damaged file, named in the message) or written (disk full)."""

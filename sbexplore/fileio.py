@@ -1,10 +1,14 @@
-"""Atomic file writes: a crash never leaves a half-written file behind."""
+"""Atomic file writes (a crash never leaves a half-written file behind) and npz bytes."""
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
+import zipfile
 from pathlib import Path
+
+import numpy as np
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -22,3 +26,15 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def npz_bytes(arrays: dict[str, np.ndarray], compresslevel: int = 1) -> bytes:
+    """An .npz (readable by `np.load`) deflated at `compresslevel`: level 1 is ~2.5x faster than
+    `np.savez_compressed`'s 6 and about as small on loss/selection rows; 0 stores uncompressed."""
+    buf = io.BytesIO()
+    method = zipfile.ZIP_DEFLATED if compresslevel else zipfile.ZIP_STORED
+    with zipfile.ZipFile(buf, "w", method, compresslevel=compresslevel or None) as zf:
+        for name, a in arrays.items():
+            with zf.open(f"{name}.npy", "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, np.asanyarray(a), allow_pickle=False)
+    return buf.getvalue()

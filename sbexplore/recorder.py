@@ -401,17 +401,12 @@ class Recorder:
     def _publish(self) -> None:
         """Rebuild `self.run` from the complete epochs (views read it from other threads)."""
         rows = self._rows
-        run = Run(config=self.cfg,
-                  metrics=pd.DataFrame(self._metric_rows, columns=METRIC_COLUMNS),
-                  examples=self.examples_frame(),
-                  events=(pd.DataFrame(self._events, columns=EVENT_COLUMNS) if self._events
-                          else self.run.events),
-                  selected=rows["selected"].view(), losses=rows["losses"].view(),
-                  hist=rows["hist"].view(), meta=self._meta(), path=self.run.path)
-        for name in ("probs", "preds"):  # arrays a Run may not know yet
-            if hasattr(run, name):
-                setattr(run, name, rows[name].view())
-        self.run = run
+        self.run = self.run.continued(
+            metrics=pd.DataFrame(self._metric_rows, columns=METRIC_COLUMNS),
+            examples=self.examples_frame(),
+            events=(pd.DataFrame(self._events, columns=EVENT_COLUMNS) if self._events
+                    else self.run.events),
+            meta=self._meta(), **{name: r.view() for name, r in rows.items()})
 
     def _save(self, timed: bool = False) -> None:
         if not self.cfg.out_dir:

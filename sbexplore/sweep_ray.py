@@ -9,9 +9,7 @@ path every worker can reach (local disk or a network share) or a pyarrow URI (`s
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import tempfile
 import traceback
 from collections.abc import Callable, Sequence
@@ -20,6 +18,8 @@ from typing import Any
 
 from sbexplore.config import RunConfig
 from sbexplore.errors import ConfigError, UserError
+from sbexplore.storage import copy_tree, is_uri, mirror
+from sbexplore.sweep_task import Progress, run_one
 
 INSTALL_HINT = 'pip install "sbexplore[ray]"'
 Outcome = tuple[RunConfig, "str | None", "str | None"]  # (config, out_dir, error text)
@@ -111,8 +111,6 @@ def run_task(config_json: str, threads: int) -> tuple[str | None, str | None]:
     """The Ray task: train one run on a worker; returns (out_dir, None) or (None, traceback)."""
     # on CPU a run's numbers depend on the thread count: one per requested CPU, no more
     try:
-        from sbexplore.sweeps import run_one
-
         cfg = RunConfig.from_json(config_json)
         if not is_uri(cfg.out_dir):
             return run_one(config_json, threads), None
@@ -120,24 +118,10 @@ def run_task(config_json: str, threads: int) -> tuple[str | None, str | None]:
             local = str(Path(tmp) / "run")
             run_one(cfg.replace(out_dir=local).to_json(), threads)
             _restore_out_dir(local, cfg)
-            _copy_tree(local, cfg.out_dir)
+            copy_tree(local, cfg.out_dir)
         return cfg.out_dir, None
     except Exception as exc:  # reported (and retried) by the driver; the sweep goes on
         return None, "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-
-
-def is_uri(path: str | None) -> bool:
-    return bool(path) and "://" in str(path)
-
-
-def mirror(uri: str, cache: str | Path | None = None) -> str:
-    """Copy a run folder at `uri` into a local cache folder (refreshed) and return its path."""
-    root = Path(cache or Path(tempfile.gettempdir()) / "sbexplore-ray-mirror")
-    local = root / hashlib.sha1(uri.encode()).hexdigest()[:16] / uri.rstrip("/").split("/")[-1]
-    shutil.rmtree(local, ignore_errors=True)
-    local.parent.mkdir(parents=True, exist_ok=True)
-    _copy_tree(uri, str(local))
-    return str(local)
 
 
 # -- internals -------------------------------------------------------------------------------
@@ -222,27 +206,10 @@ def _restore_out_dir(local: str, cfg: RunConfig) -> None:
     run.save(local)
 
 
-def _copy_tree(src: str, dst: str) -> None:
-    """Copy a folder between local paths and pyarrow URIs (s3://, gs://, hdfs://, file://)."""
-    from pyarrow import fs
-
-    try:
-        src_fs, src_path = fs.FileSystem.from_uri(src) if is_uri(src) else (
-            fs.LocalFileSystem(), str(Path(src).resolve()))
-        dst_fs, dst_path = fs.FileSystem.from_uri(dst) if is_uri(dst) else (
-            fs.LocalFileSystem(), str(Path(dst).resolve()))
-    except Exception as exc:  # pyarrow raises ArrowInvalid/ArrowNotImplementedError/OSError
-        raise UserError(f"out_dir={dst!r}: pyarrow cannot open this URI ({exc})") from None
-    dst_fs.create_dir(dst_path, recursive=True)
-    fs.copy_files(src_path, dst_path, source_filesystem=src_fs, destination_filesystem=dst_fs)
-
-
 def _bar(total: int, enabled: bool) -> Callable[[], None]:
     if not enabled:
         return lambda: None
-    from sbexplore.sweeps import _Progress  # the same bar as the local backends
-
-    return _Progress(total, 0, True).tick
+    return Progress(total, 0, True).tick  # the same bar as the local backends
 
 
 __all__ = ["connect", "import_ray", "init_local", "is_uri", "mirror", "run_ray", "run_task"]

@@ -1,7 +1,8 @@
 """Sweeps: every combination of a grid x seeds, one saved run folder each, resumable.
 
 Backends: "local" (sequential, in this process), "process" (parallel worker processes) and
-"ray" (`sbexplore.sweep_ray`). All of them call `run_one(config_json)` per combination.
+"ray" (`sbexplore.sweep_ray`). All of them call `sweep_task.run_one(config_json)` per
+combination.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import pandas as pd
 
 from sbexplore.config import RunConfig
 from sbexplore.errors import ConfigError, UserError
-from sbexplore.records import FILES, Run, is_run_dir, load_run
+from sbexplore.records import Run, load_run
+from sbexplore.storage import is_uri, join, mirror, read_status
+from sbexplore.sweep_task import Progress, run_one
 
 BACKENDS = ("local", "process", "ray")
 FINISHED = ("finished",)
@@ -71,16 +74,9 @@ def expand_grid(base: RunConfig, grid: dict[str, Sequence[Any]], seeds: Sequence
                                   "distinct")
             seen.add(folder)
             label = ", ".join(f"{k}={_fmt(v)}" for k, v in settings.items()) or base.label
-            configs.append(cfg.replace(out_dir=_join(out, folder),
+            configs.append(cfg.replace(out_dir=join(out, folder),
                                        name=f"{label} seed={seed}"))
     return configs
-
-
-def _join(out: str | Path, folder: str) -> str:
-    """`out/folder` for paths and URIs alike (Path() would turn s3://b into s3:/b)."""
-    from sbexplore.sweep_ray import is_uri
-
-    return f"{str(out).rstrip('/')}/{folder}" if is_uri(str(out)) else str(Path(out) / folder)
 
 
 def run_folder_name(settings: dict[str, Any], seed: int) -> str:
@@ -95,54 +91,7 @@ def _fmt(v: Any) -> str:
 
 def is_finished(out_dir: str | Path) -> bool:
     """A run folder saved with status 'finished' (a stopped or crashed one is trained again)."""
-    import json
-
-    from sbexplore.sweep_ray import is_uri
-
-    if is_uri(str(out_dir)):
-        return _uri_status(str(out_dir)) in FINISHED
-    p = Path(out_dir)
-    if not is_run_dir(p):
-        return False
-    try:
-        return json.loads((p / FILES["meta"]).read_text()).get("status") in FINISHED
-    except (OSError, ValueError):
-        return False
-
-
-def _uri_status(uri: str) -> str | None:
-    import json
-
-    from pyarrow import fs
-
-    try:
-        filesystem, path = fs.FileSystem.from_uri(uri)
-        with filesystem.open_input_stream(f"{path}/{FILES['meta']}") as f:
-            return json.loads(f.read()).get("status")
-    except (OSError, ValueError):
-        return None
-
-
-def run_one(config_json: str, threads: int | None = None) -> str:
-    """Train one run from its JSON config, save it to its out_dir and return that out_dir.
-
-    `threads` fixes torch's CPU threads for the run: CPU results depend on the thread count,
-    so backends that should agree exactly must train with the same number."""
-    import torch
-
-    from sbexplore.trainer import Trainer
-
-    cfg = RunConfig.from_json(config_json)
-    if not cfg.out_dir:
-        raise ConfigError("run_one needs a config with out_dir set (expand_grid sets it)")
-    before = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(threads)
-    try:
-        Trainer(cfg).fit()  # saves every epoch and at the end
-    finally:
-        torch.set_num_threads(before)
-    return cfg.out_dir
+    return read_status(out_dir) in FINISHED
 
 
 def summarize(runs: list[Run]) -> pd.DataFrame:
@@ -230,58 +179,6 @@ def _init_worker(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-class _Progress:
-    """A progress bar over runs: an ipywidgets IntProgress in a notebook, text in a terminal."""
-
-    def __init__(self, total: int, skipped: int, enabled: bool):
-        self.total, self.done, self.widget = total, 0, None
-        self.enabled = enabled and total > 0
-        if not self.enabled:
-            return
-        if _in_notebook():
-            try:
-                import ipywidgets as w
-                from IPython.display import display
-
-                self.widget = w.IntProgress(value=0, max=total, description="sweep",
-                                            bar_style="info")
-                self.label = w.Label(f"0/{total} runs ({skipped} already done)")
-                display(w.HBox([self.widget, self.label]))
-                return
-            except ImportError:
-                pass
-        sys.stderr.write(f"sweep: {total} runs to train ({skipped} already done)\n")
-        self._draw()
-
-    def tick(self) -> None:
-        self.done += 1
-        if not self.enabled:
-            return
-        if self.widget is not None:
-            self.widget.value = self.done
-            self.label.value = f"{self.done}/{self.total} runs"
-            if self.done == self.total:
-                self.widget.bar_style = "success"
-        else:
-            self._draw()
-
-    def _draw(self) -> None:
-        filled = int(30 * self.done / self.total)
-        end = "\n" if self.done == self.total else ""
-        sys.stderr.write(f"\r  [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}"
-                         f" runs{end}")
-        sys.stderr.flush()
-
-
-def _in_notebook() -> bool:
-    try:
-        from IPython import get_ipython
-
-        return type(get_ipython()).__name__ == "ZMQInteractiveShell"
-    except ImportError:
-        return False
-
-
 def sweep(base_config: RunConfig | None = None, grid: dict[str, Sequence[Any]] | None = None,
           seeds: Sequence[int] | None = None, out: str | Path = "runs/sweep", *,
           backend: str = "local", workers: int = 2, address: str | None = None,
@@ -303,7 +200,7 @@ def sweep(base_config: RunConfig | None = None, grid: dict[str, Sequence[Any]] |
     threads = None if num_cpus is None else max(1, int(num_cpus))
     todo = [c for c in configs if rerun or not is_finished(c.out_dir)]
     skipped = [c.out_dir for c in configs if c not in todo]
-    bar = _Progress(len(todo), len(skipped), progress)
+    bar = Progress(len(todo), len(skipped), progress)
     if not todo:
         outcomes: list[Outcome] = []
     elif backend == "local" or (backend == "process" and workers == 1):
@@ -325,8 +222,6 @@ def sweep(base_config: RunConfig | None = None, grid: dict[str, Sequence[Any]] |
     runs = [_load(local.get(c.out_dir, c.out_dir)) for c in configs if is_finished(c.out_dir)]
     if errors:
         sys.stderr.write(f"sweep: {len(errors)} of {len(configs)} runs failed; see .errors\n")
-    from sbexplore.sweep_ray import is_uri
-
     return SweepResult(runs=runs, summary=summarize(runs), errors=errors,
                        out=str(out) if is_uri(str(out)) else Path(out),
                        trained=[str(c.out_dir) for c, d, e in outcomes if d and not e],
@@ -335,6 +230,4 @@ def sweep(base_config: RunConfig | None = None, grid: dict[str, Sequence[Any]] |
 
 def _load(out_dir: str) -> Run:
     """A run from its folder; a URI's folder is mirrored to a local cache first."""
-    from sbexplore.sweep_ray import is_uri, mirror
-
     return load_run(mirror(out_dir) if is_uri(out_dir) else out_dir)

@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sbexplore.errors import UserError
-from sbexplore.records import FILES, Run, is_run_dir, load_run
+from sbexplore.errors import RunFolderError, UserError
+from sbexplore.records import CONFIG, FILES, MANIFEST, Run, is_run_dir, load_run
 
 
 class FolderRun:
@@ -29,18 +29,18 @@ class FolderRun:
 
     def refresh(self) -> bool:
         """Reload if the folder changed since the last look; returns whether it did."""
+        # the manifest is written last: it changes once per complete save (format 1: any file)
+        names = (MANIFEST, CONFIG) if (self.path / MANIFEST).exists() else (
+            FILES["meta"], FILES["metrics"], FILES["arrays"])
         try:
-            stamp = tuple(os.stat(self.path / FILES[k]).st_mtime_ns
-                          for k in ("meta", "metrics", "arrays"))
+            stamp = tuple(os.stat(self.path / name).st_mtime_ns for name in names)
         except OSError:
             return False
         if stamp == self._stamp:
             return False
         try:
             run = load_run(self.path)
-        except Exception:  # caught between two files of one save: try again next time
-            return False
-        if len(run.metrics) != len(run.selected):  # files from two different epochs
+        except (RunFolderError, OSError):  # a save (or two) went by while we read: next time
             return False
         self._run, self._stamp = run, stamp
         return True

@@ -116,6 +116,18 @@ def test_training_dynamics_mean_and_variability_of_loss():
     assert d["selection_frequency"].tolist() == [0.5, 0.0]  # epochs 2-3 select
 
 
+def test_training_dynamics_leaves_the_warnings_filters_as_it_found_them():
+    import warnings
+
+    run = make_run(n=2)
+    run.losses = np.array([[np.nan, 1.0]] * 3, np.float16)  # example 0 never seen: all-NaN
+    before = list(warnings.filters)
+    A.training_dynamics(run)
+    assert warnings.filters == before
+    with pytest.warns(RuntimeWarning):  # still reported outside the analysis
+        np.nanmean(np.array([np.nan]))
+
+
 def test_mislabel_detection_precision_and_recall_over_k():
     run = make_run(n=6, mislabel_fraction=0.3)
     run.examples["times_selected"] = [9, 8, 7, 1, 1, 1]

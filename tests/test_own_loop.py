@@ -177,6 +177,7 @@ def test_a_user_loops_recorder_drives_the_dashboard_and_its_stop_button():
 
 def test_the_dashboards_start_trains_the_users_model_and_loss():
     from conftest import wait_until
+
     from sbexplore.ui import Dashboard
 
     net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 import torch
 
@@ -30,10 +31,10 @@ def test_expand_grid_rejects_bad_grids(tiny, tmp_path, grid):
 def test_resume_skips_finished_runs(tiny, tmp_path):
     first = sweep(tiny, {"beta": [1.0, 3.0]}, seeds=[0], out=tmp_path, progress=False)
     assert len(first.trained) == 2 and len(first.runs) == 2
-    stamps = {r.path: (r.path / "arrays.npz").stat().st_mtime_ns for r in first.runs}
+    stamps = {r.path: (r.path / "manifest.json").stat().st_mtime_ns for r in first.runs}
     again = sweep(tiny, {"beta": [1.0, 3.0, 5.0]}, seeds=[0], out=tmp_path, progress=False)
     assert len(again.skipped) == 2 and len(again.trained) == 1 and len(again.runs) == 3
-    assert all((p / "arrays.npz").stat().st_mtime_ns == t for p, t in stamps.items())
+    assert all((p / "manifest.json").stat().st_mtime_ns == t for p, t in stamps.items())
     assert list(again.summary["beta"]) == [1.0, 3.0, 5.0]
     assert {"final_accuracy", "backprops", "keep_fraction", "wall_time_s"} <= set(
         again.summary.columns)
@@ -76,3 +77,26 @@ def test_cli_sweep(tmp_path, capsys):
 def test_sweep_accepts_base_default(tmp_path):
     with pytest.raises(ConfigError, match="backend"):
         sweep(RunConfig(), {}, out=tmp_path, backend="threads")
+
+
+@pytest.mark.parametrize(("flags", "expected"), [([], None), (["--num-cpus", "2"], 2.0)])
+def test_cli_num_cpus_defaults_to_the_api_default(tmp_path, monkeypatch, flags, expected):
+    """Not one thread for local sweeps: the CLI leaves the share to the backend, like sweep()."""
+    import sbexplore.sweeps
+
+    seen = {}
+
+    def fake_sweep(*args, **kwargs):
+        seen.update(kwargs)
+        return sbexplore.sweeps.SweepResult(runs=[], summary=pd.DataFrame(), out=tmp_path)
+
+    monkeypatch.setattr(sbexplore.sweeps, "sweep", fake_sweep)
+    assert cli_main(["sweep", "--grid", "beta=1", "--out", str(tmp_path), *flags]) == 0
+    assert seen["num_cpus"] == expected
+
+
+def test_cli_num_cpus_help_says_it_applies_to_every_backend(capsys):
+    with pytest.raises(SystemExit):
+        cli_main(["sweep", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "CPUs per run in every backend" in text and "CPUs per run (ray backend)" not in text

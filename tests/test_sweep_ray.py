@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -16,7 +17,7 @@ from torch import nn
 from sbexplore import RunConfig, UserError, load_run
 from sbexplore.errors import ConfigError
 from sbexplore.models import MODELS, mlp, register_model
-from sbexplore.records import FILES, TIMING_COLUMNS
+from sbexplore.records import MANIFEST, TIMING_COLUMNS
 
 TESTS = Path(__file__).resolve().parent
 FLAKY_DIR_VAR = "SBEXPLORE_TEST_FLAKY_DIR"
@@ -151,16 +152,15 @@ def test_interrupted_sweep_resumes_without_redoing_finished_runs(ray_local, base
     first = _sweep(base_config=base, grid=grid, out=tmp_path, backend="ray")
     dirs = [Path(r.path) for r in first.runs]
     # the interruption: one run killed mid-training, one never started
-    meta = json.loads((dirs[1] / FILES["meta"]).read_text())
-    (dirs[1] / FILES["meta"]).write_text(json.dumps({**meta, "status": "running"}))
-    for f in dirs[2].iterdir():
-        f.unlink()
-    dirs[2].rmdir()
-    mtimes = {d: (d / FILES["arrays"]).stat().st_mtime_ns for d in (dirs[0], dirs[3])}
+    manifest = json.loads((dirs[1] / MANIFEST).read_text())
+    manifest["meta"]["status"] = "running"
+    (dirs[1] / MANIFEST).write_text(json.dumps(manifest))
+    shutil.rmtree(dirs[2])
+    mtimes = {d: (d / MANIFEST).stat().st_mtime_ns for d in (dirs[0], dirs[3])}
     again = _sweep(base_config=base, grid=grid, out=tmp_path, backend="ray")
     assert sorted(again.trained) == sorted(str(d) for d in dirs[1:3])
     assert sorted(again.skipped) == sorted(str(d) for d in (dirs[0], dirs[3]))
-    assert {d: (d / FILES["arrays"]).stat().st_mtime_ns for d in mtimes} == mtimes
+    assert {d: (d / MANIFEST).stat().st_mtime_ns for d in mtimes} == mtimes
     assert len(again.runs) == 4 and all(r.status == "finished" for r in again.runs)
     assert all(a.same_results(b) for a, b in zip(first.runs, again.runs, strict=True))
 

@@ -124,8 +124,11 @@ def test_save_and_load_round_trip(tiny, tmp_path):
     run = train(tiny.replace(out_dir=str(tmp_path / "r"), mislabel_fraction=0.1))
     loaded = load_run(tmp_path / "r")
     assert loaded == run and loaded.status == "finished"
-    for f in ("config.json", "meta.json", "metrics.parquet", "examples.parquet", "arrays.npz"):
+    from sbexplore.records import EPOCHS_DIR, MANIFEST
+
+    for f in ("config.json", MANIFEST, "metrics.csv"):
         assert (tmp_path / "r" / f).is_file()
+    assert len(list((tmp_path / "r" / EPOCHS_DIR).iterdir())) == len(run.metrics)
     assert not list((tmp_path / "r").glob("*.tmp"))
     meta = loaded.meta
     assert meta["torch_version"] == torch.__version__ and meta["device"] == "cpu"
@@ -210,3 +213,21 @@ def test_max_backprop_epochs_is_a_budget_in_epochs_worth(tiny):
     run = train(tiny.replace(policy="all", epochs=10, max_backprop_epochs=1.5))
     n = run.meta["num_train"]
     assert 1.5 * n <= run.metrics["total_backprops"].iloc[-1] < 1.5 * n + tiny.batch_size
+
+
+def test_each_epoch_save_writes_only_that_epochs_arrays(tiny, tmp_path, monkeypatch):
+    import sbexplore.records as records
+
+    written = []
+    real = records.atomic_write
+
+    def spy(path, data):
+        written.append(str(path))
+        return real(path, data)
+
+    monkeypatch.setattr(records, "atomic_write", spy)
+    run = train(tiny.replace(epochs=4, out_dir=str(tmp_path / "r")))
+    epoch_files = [p for p in written if f"/{records.EPOCHS_DIR}/" in p]
+    assert len(epoch_files) == len(set(epoch_files)) == 4  # each epoch's arrays written once
+    assert (run.metrics["time_save_s"] > 0).all()
+    assert load_run(tmp_path / "r") == run

@@ -1,5 +1,7 @@
 """Following runs that another process writes: a sweep shown live from its folders."""
 
+import json
+import os
 import threading
 import time
 
@@ -12,7 +14,7 @@ from sbexplore.watch import FolderRun, run_folders
 
 def test_folder_run_follows_a_run_saved_by_another_trainer(tmp_path):
     live = start(RunConfig(model="mlp", epochs=40, device="cpu", out_dir=str(tmp_path / "r")))
-    while not (tmp_path / "r" / "arrays.npz").exists():
+    while not (tmp_path / "r" / "manifest.json").exists():
         time.sleep(0.01)
     live.pause()  # hold it mid-run, whatever the machine's speed
     watched = FolderRun(tmp_path / "r")
@@ -45,3 +47,20 @@ def test_dashboard_follows_a_running_sweep_and_adds_new_runs(tmp_path):
         assert dash.curves_fig.data and len(dash.curves_fig.data) >= 3
     finally:
         dash.close()
+
+
+def test_folder_run_keeps_the_last_complete_save_while_the_folder_is_mid_write(tmp_path):
+    from test_records import full_arrays, grow, saved_run
+
+    run = saved_run(tmp_path / "r", epochs=2)
+    watched = FolderRun(tmp_path / "r")
+    assert len(watched.run.metrics) == 2
+    grow(run, full_arrays(3), 3).save()
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    table = tmp_path / "r" / manifest["tables"]["metrics"]["file"]
+    good = table.read_bytes()
+    table.write_bytes(good[:10])  # as if caught while another process writes it
+    assert not watched.refresh() and len(watched.run.metrics) == 2
+    table.write_bytes(good)
+    os.utime(tmp_path / "r" / "manifest.json")  # the writer's next save
+    assert watched.refresh() and len(watched.run.metrics) == 3

@@ -7,6 +7,10 @@ skipped keeps its stored, possibly stale, loss).
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 
@@ -34,9 +38,9 @@ def training_dynamics(run: Run, skip_priming: bool = False) -> pd.DataFrame:
     return ex.reset_index(drop=True)
 
 
-def _quiet():
-    import warnings
-
-    w = warnings.catch_warnings()
-    warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: never-seen examples
-    return w
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence RuntimeWarnings inside the block only (all-NaN columns: never-seen examples)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield

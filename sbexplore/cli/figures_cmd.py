@@ -38,8 +38,8 @@ def find_runs(paths: list[str]) -> list[Run]:
             continue
         found = sorted(d.parent for d in p.rglob("config.json") if is_run_dir(d.parent))
         if not p.is_dir() or not found:
-            raise UserError(f"RUN_DIR {raw!r} is not a run folder (no config.json and "
-                            "arrays.npz) and holds none")
+            raise UserError(f"RUN_DIR {raw!r} is not a run folder (no manifest.json or "
+                            "config.json + arrays.npz) and holds none")
         runs.extend(load_run(d) for d in found)
     return runs
 

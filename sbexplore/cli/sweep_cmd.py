@@ -23,7 +23,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--backend", default="local", choices=("local", "process", "ray"))
     p.add_argument("--workers", type=int, default=2, help="parallel processes (process backend)")
     p.add_argument("--address", default=None, help="Ray cluster address (ray backend)")
-    p.add_argument("--num-cpus", type=float, default=1, help="CPUs per run (ray backend)")
+    p.add_argument("--num-cpus", type=float, default=None,
+                   help="CPUs per run in every backend: its torch threads (and, with ray, its "
+                        "CPU request); the same value gives identical runs across backends "
+                        "(default: all threads local, an equal share per process worker, 1 ray)")
     p.add_argument("--num-gpus", type=float, default=0, help="GPUs per run (ray backend)")
     p.add_argument("--retries", type=int, default=0, help="retries per failed run (ray backend)")
     p.add_argument("--rerun", action="store_true", help="retrain finished runs too")

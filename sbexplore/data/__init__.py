@@ -11,17 +11,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sbexplore.data import digits as _digits  # noqa: F401  (registers "digits")
+# these register their datasets; torchvision_sets and imagefolder import torchvision only when
+# one is loaded, so an import error here is a real fault to report, never a "missing dataset"
+from sbexplore.data import digits as _digits  # noqa: F401
+from sbexplore.data import imagefolder as _imf  # noqa: F401
+from sbexplore.data import torchvision_sets as _tv  # noqa: F401
 from sbexplore.data.registry import DATASETS, DatasetSpec, RawData, register
-
-try:  # datasets that need torchvision's dataset classes register themselves here
-    from sbexplore.data import torchvision_sets as _tv  # noqa: F401
-except ImportError:  # pragma: no cover - the module may not exist yet
-    pass
-try:
-    from sbexplore.data import imagefolder as _imf  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
 
 __all__ = ["DATASETS", "DatasetSpec", "RawData", "TrainData", "channel_stats", "clear_cache",
            "default_data_root", "load_data", "load_raw", "mislabel", "raw_image", "register",

@@ -49,10 +49,9 @@ def cnn(in_channels: int, num_classes: int, image_size: int, dropout: float) -> 
     return nn.Sequential(*layers)
 
 
-try:  # ResNet-18, WRN-16-8, MobileNetV2 and torchvision's models
-    from sbexplore.models import zoo as _zoo  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
+# ResNet-18, WRN-16-8, MobileNetV2 and torchvision's models; zoo imports torchvision only when
+# one is built, so an import error here is a real fault to report
+from sbexplore.models import zoo as _zoo  # noqa: F401, E402, I001
 
 
 def is_known_model(name: str) -> bool:
@@ -61,10 +60,15 @@ def is_known_model(name: str) -> bool:
         return True
     try:
         import torchvision
-
-        return name in torchvision.models.list_models(module=torchvision.models)
-    except Exception:  # torchvision missing or broken: only registered names
-        return False
+    except ModuleNotFoundError as exc:
+        if exc.name == "torchvision":  # not installed: only registered names
+            return False
+        raise
+    except Exception as exc:  # installed but broken: say so, not "model is not allowed"
+        raise ImportError(f"torchvision is installed but fails to import ({type(exc).__name__}: "
+                          f"{exc}); sbexplore needs it to check model={name!r}: reinstall the "
+                          "torchvision that matches your torch") from exc
+    return name in torchvision.models.list_models(module=torchvision.models)
 
 
 def build_model(name: str | nn.Module, in_channels: int, num_classes: int, image_size: int,

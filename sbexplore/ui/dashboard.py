@@ -19,7 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from sbexplore.config import RunConfig
-from sbexplore.errors import UserError
+from sbexplore.errors import RunFolderError, UserError
 from sbexplore.figures import live
 from sbexplore.records import Run, load_run
 from sbexplore.runner import BackgroundRun, start
@@ -172,7 +172,10 @@ class Dashboard(w.VBox):
         known = {str(getattr(e.source, "path", "")) for e in self.runs_list.entries}
         for d in run_folders(self._followed):
             if str(d) not in known:
-                self.runs_list.add(FolderRun(d))
+                try:
+                    self.runs_list.add(FolderRun(d))
+                except RunFolderError:  # damaged, or replaced while we read: try next time
+                    continue
 
     def attach(self, source: BackgroundRun | Run) -> Entry:
         """Add a live or saved run to the list and focus it."""
