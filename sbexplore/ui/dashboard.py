@@ -6,10 +6,12 @@ snapshots and updates the FigureWidgets with the traces built by `sbexplore.figu
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import os
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ import ipywidgets as w
 import numpy as np
 import plotly.graph_objects as go
 
+from sbexplore.classroom import cap_message
 from sbexplore.config import RunConfig
 from sbexplore.errors import UserError
 from sbexplore.figures import live
@@ -98,16 +101,19 @@ class Dashboard(w.VBox):
     elsewhere; `Dashboard.load(path)` replays a saved run (or every run of a sweep folder)."""
 
     def __init__(self, config: RunConfig | None = None, run: Any = None,
-                 out: str | os.PathLike | None = None, rate: float = MAX_RATE):
+                 out: str | os.PathLike | None = None, rate: float = MAX_RATE,
+                 max_runs: int | None = None, pace: float = 0.0):
         self.base = config or DEFAULT
         self.out = Path(out) if out else None
+        self.max_runs = max_runs  # runs training at once (a classroom server's cap); None: any
         self._lock = threading.RLock()
+        self._quiet = False  # set while code (not the user) writes the controls
         self._last_key: Any = None
         self._view_keys: dict[str, Any] = {}
         self._slow_drawn: dict[str, tuple[float, Any]] = {}  # view -> (when, state) drawn
         self._followed: Path | None = None  # a sweep folder watched for new runs
         self.focused: Entry | None = None
-        self.controls = c = Controls(self.base)
+        self.controls = c = Controls(self.base, pace)
         self.runs_list = RunList(self._changed, self.focus)
         self.x_axis = w.ToggleButtons(options=[("epochs", "epoch"), ("backprops", "backprops"),
                                                ("wall time", "time")], value="epoch",
@@ -124,9 +130,11 @@ class Dashboard(w.VBox):
         self.galleries = [Gallery("hardest"), Gallery("easiest"), Gallery("picked_mislabeled")]
         c.start.on_click(lambda _: self.start())
         c.stop.on_click(lambda _: self.stop())
+        c.step.on_click(lambda _: self.step())
         c.pause.observe(self._on_pause, "value")
         c.beta.observe(lambda ch: self._live_set("beta", float(ch["new"])), "value")
         c.staleness.observe(lambda ch: self._live_set("staleness", int(ch["new"])), "value")
+        c.pace.observe(lambda ch: self._live_set("pace", float(ch["new"])), "value")
         for widget in (self.x_axis, self.y_axis, self.replay_epoch):
             widget.observe(lambda _: self._changed(), "value")
         super().__init__([
@@ -175,11 +183,20 @@ class Dashboard(w.VBox):
         self.focus(entry)
         return entry
 
-    def start(self, config: RunConfig | None = None) -> BackgroundRun | None:
-        """Start a run with the panel's settings (or `config`) beside any running ones."""
+    def start(self, config: RunConfig | None = None, pace: float | None = None
+              ) -> BackgroundRun | None:
+        """Start a run with the panel's settings (or `config`) beside any running ones, at
+        `pace` seconds per epoch at least (default: the speed control). None when refused."""
         c = self.controls
+        active = sum(e.active and e.stoppable for e in self.runs_list.entries)
+        if self.max_runs is not None and active >= self.max_runs:
+            self._show_error(cap_message(self.max_runs), plain=True)
+            return None
+        pace = float(c.pace.value if pace is None else pace)
         try:
             cfg = config or c.config()
+            if _has_field("pace"):  # a config field once the trainer has it
+                cfg = cfg.replace(pace=pace)
             if self.out is not None:
                 folder = f"{len(self.runs_list.entries) + 1:02d}_" + run_folder_name(
                     {"policy": cfg.policy, "beta": cfg.beta, "staleness": cfg.staleness,
@@ -190,8 +207,35 @@ class Dashboard(w.VBox):
             self._show_error(str(exc), plain=True)
             return None
         self._show_error("")
+        if pace and not _has_field("pace"):
+            threading.Thread(target=self._set_when_ready, args=(run, "pace", pace),
+                             daemon=True).start()
         self.attach(run)
         return run
+
+    def _set_when_ready(self, run: BackgroundRun, field: str, value: float) -> None:
+        try:
+            run.set(field, value)
+        except (ValueError, RuntimeError, AttributeError):
+            pass  # a run that failed to start shows its own error
+
+    def step(self, epochs: int = 1) -> None:
+        """Let the focused paused run train `epochs` more epochs, then pause it again (a
+        running one pauses after them)."""
+        e = self.focused
+        if e is not None and e.active and e.stoppable and hasattr(e.source, "step_epochs"):
+            e.source.step_epochs(epochs)
+        self._changed()
+
+    @contextmanager
+    def quiet(self):
+        """Write the controls from code without their observers acting on the runs."""
+        with self._lock:
+            was, self._quiet = self._quiet, True
+            try:
+                yield self.controls
+            finally:
+                self._quiet = was
 
     def stop(self) -> None:
         """Stop the focused run (after its current step)."""
@@ -240,22 +284,26 @@ class Dashboard(w.VBox):
         return self._followed is not None or any(e.active for e in self.runs_list.entries)
 
     def _on_pause(self, change: dict) -> None:
-        e = self.focused
-        if e is None or not e.active:
-            return
-        if change["new"] and e.source.status != "paused":
-            e.source.pause()
-        elif not change["new"] and e.source.status == "paused":
-            e.source.resume()
+        with self._lock:  # a redraw writing the toggle finishes first (and is ignored here)
+            e = self.focused
+            if self._quiet or e is None or not e.active:
+                return
+            if change["new"] and e.source.status != "paused":
+                e.source.pause()
+            elif not change["new"] and e.source.status == "paused":
+                e.source.resume()
         self._changed()
 
     def _live_set(self, field: str, value: float) -> None:
-        e = self.focused
-        if e is not None and e.active:
-            try:
-                e.source.set(field, value)
-            except ValueError as exc:
-                self._show_error(str(exc), plain=True)
+        with self._lock:
+            e = self.focused
+            if self._quiet:
+                return
+            if e is not None and e.active and e.stoppable:
+                try:
+                    e.source.set(field, value)
+                except ValueError as exc:
+                    self._show_error(str(exc), plain=True)
         self._changed()
 
     def _show_error(self, text: str, plain: bool = False) -> None:
@@ -358,10 +406,21 @@ class Dashboard(w.VBox):
             c.progress.value = float(snap["progress"])
             c.progress.bar_style = {"finished": "success", "failed": "danger",
                                     "stopped": "warning"}.get(snap["status"], "info")
-            if entry.live and c.pause.value != (snap["status"] == "paused"):
-                c.pause.value = snap["status"] == "paused"
+            # the run's state now, not the snapshot's (taken before the user's last click)
+            paused = entry.live and entry.source.status == "paused"
+            if c.pause.value != paused:
+                with self.quiet():
+                    c.pause.value = paused
         if snap.get("error"):
-            self._show_error(snap["error"])
+            exc = getattr(entry.source, "exception", None)
+            if isinstance(exc, UserError):  # missing data and the like: one line, no traceback
+                self._show_error(str(exc).splitlines()[0], plain=True)
+            else:
+                self._show_error(snap["error"])
+
+
+def _has_field(name: str) -> bool:
+    return name in {f.name for f in dataclasses.fields(RunConfig)}
 
 
 def _blank_snapshot(cfg: RunConfig) -> dict[str, Any]:
