@@ -92,6 +92,9 @@ def main(args: argparse.Namespace) -> int:
     env = limits_from_env()
     limits = Limits(threads=args.threads or env.threads, max_runs=args.max_runs or env.max_runs)
     os.environ[ENV_THREADS], os.environ[ENV_MAX_RUNS] = str(limits.threads), str(limits.max_runs)
+    here = str(Path(__file__).resolve().parents[2])  # kernels import this very sbexplore
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (here, os.environ.get("PYTHONPATH")) if p)
     argv, token = voila_argv(args, app_notebook())
     host = "localhost" if is_loopback(args.ip) else args.ip
     url = f"http://{host}:{args.port}/" + (f"?token={token}" if token else "")

@@ -28,7 +28,8 @@ class App(w.VBox):
         self.limits = limits or limits_from_env()
         apply_limits(self.limits)
         self.config = config
-        self.dashboard = Dashboard(config, max_runs=self.limits.max_runs, pace=LESSON_PACE_S)
+        self.dashboard = Dashboard(config, max_runs=self.limits.max_runs, pace=LESSON_PACE_S,
+                                   lazy_figures=True)
         self.lesson = Lesson(self.run_preset)
         header = w.HTML("<h2 style='margin:4px 0'>Selective-Backprop, hands on</h2>"
                         "SB backprops only the examples with a high loss. Follow the lesson on "

@@ -102,7 +102,7 @@ class Dashboard(w.VBox):
 
     def __init__(self, config: RunConfig | None = None, run: Any = None,
                  out: str | os.PathLike | None = None, rate: float = MAX_RATE,
-                 max_runs: int | None = None, pace: float = 0.0):
+                 max_runs: int | None = None, pace: float = 0.0, lazy_figures: bool = False):
         self.base = config or DEFAULT
         self.out = Path(out) if out else None
         self.max_runs = max_runs  # runs training at once (a classroom server's cap); None: any
@@ -123,10 +123,20 @@ class Dashboard(w.VBox):
                                       value="test_accuracy", style={"button_width": "85px"})
         self.replay_epoch = w.IntSlider(value=1, min=1, max=1, description="replay epoch",
                                         continuous_update=True, layout=w.Layout(display="none"))
-        self.rule_fig = _widget(live.selection_rule(self.base.beta))
-        self.hist_fig = _widget(live.loss_histogram(_blank_snapshot(self.base)))
-        self.curves_fig = _widget(live.learning_curves([]))
-        self.pick_fig = _widget(live.mislabel_pick_rate([]))
+        self._figure_builders = {
+            "rule": lambda: live.selection_rule(self.base.beta),
+            "hist": lambda: live.loss_histogram(_blank_snapshot(self.base)),
+            "pick": lambda: live.mislabel_pick_rate([]),
+            "curves": lambda: live.learning_curves([]),
+        }
+        self._slots = {k: w.Box([w.HTML("<i style='color:#888'>loading the plot…</i>")],
+                                layout=w.Layout(min_width=f"{FIG_SIZE['width']}px",
+                                                min_height=f"{FIG_SIZE['height']}px"))
+                       for k in self._figure_builders}
+        self.rule_fig = self.hist_fig = self.pick_fig = self.curves_fig = None
+        if not lazy_figures:
+            for k in self._figure_builders:
+                self._add_figure(k)
         self.galleries = [Gallery("hardest"), Gallery("easiest"), Gallery("picked_mislabeled")]
         c.start.on_click(lambda _: self.start())
         c.stop.on_click(lambda _: self.stop())
@@ -138,16 +148,62 @@ class Dashboard(w.VBox):
         for widget in (self.x_axis, self.y_axis, self.replay_epoch):
             widget.observe(lambda _: self._changed(), "value")
         super().__init__([
-            w.HBox([c, w.VBox([self.rule_fig, self.replay_epoch])],
+            w.HBox([c, w.VBox([self._slots["rule"], self.replay_epoch])],
                    layout=w.Layout(flex_flow="row wrap")),  # narrow notebooks: rule below
             self.runs_list,
-            w.HBox([self.hist_fig, self.pick_fig]),
-            w.VBox([w.HBox([self.x_axis, self.y_axis]), self.curves_fig]),
+            w.HBox([self._slots["hist"], self._slots["pick"]],
+                   layout=w.Layout(flex_flow="row wrap")),
+            w.VBox([w.HBox([self.x_axis, self.y_axis]), self._slots["curves"]]),
             *self.galleries,
         ])
         self.refresher = Refresher(self.refresh, self._busy, self._show_error, rate)
+        if lazy_figures:  # once the panel shows in a browser, add the plots one at a time
+            self._after_first_view(c.status, self._add_next_figure)
         for source in ([] if run is None else run if isinstance(run, (list, tuple)) else [run]):
             self.attach(source)
+
+    # -- plots --------------------------------------------------------------------------
+    # A page (Voilà) that opens four plotly FigureWidgets at once makes the browser load
+    # plotly's widget code four times in parallel; on a busy machine that exceeds anywidget's
+    # 2 s model start-up limit and the plots never update. `lazy_figures` adds them one after
+    # another, each once the previous one is shown.
+    def _add_figure(self, name: str) -> go.FigureWidget:
+        fig = _widget(self._figure_builders[name]())
+        with self._lock:
+            setattr(self, f"{name}_fig", fig)
+            self._slots[name].children = [fig]
+            self._view_keys.clear()
+            self._slow_drawn.clear()
+            self._last_key = None
+        if hasattr(self, "refresher"):
+            self.refresher.poke()
+        return fig
+
+    def _add_next_figure(self) -> None:
+        missing = [k for k in self._figure_builders if getattr(self, f"{k}_fig") is None]
+        if missing:
+            self._after_first_view(self._add_figure(missing[0]), self._add_next_figure)
+
+    @staticmethod
+    def _after_first_view(widget: w.DOMWidget, then: Any, fallback_s: float = 10.0) -> None:
+        """Call `then()` once when a browser shows `widget` (or after `fallback_s`)."""
+        once = threading.Lock()
+
+        def fire(*_: Any) -> None:
+            if once.acquire(blocking=False):
+                widget.unobserve(seen, "_view_count")
+                timer.cancel()
+                then()
+
+        def seen(change: dict) -> None:
+            if change["new"]:
+                fire()
+
+        timer = threading.Timer(fallback_s, fire)
+        timer.daemon = True
+        widget._view_count = 0  # the front-end counts its views of this widget
+        widget.observe(seen, "_view_count")
+        timer.start()
 
     # -- runs ---------------------------------------------------------------------------
     @classmethod
@@ -340,12 +396,12 @@ class Dashboard(w.VBox):
             self._draw_status(focus, snap)
             # each view is resent only when its data changed: the browser must keep up at 5 Hz
             step_key = (id(focus), snap["step"], snap["beta"], snap["status"], snap["epoch"])
-            if self._changed_view("rule", step_key):
+            if self.rule_fig is not None and self._changed_view("rule", step_key):
                 args = live.rule_args(snap)
                 if not update_traces(self.rule_fig, live.rule_traces(*args),
                                      live.rule_title(args[0])):
                     sync_figure(self.rule_fig, live.selection_rule(*args))
-            if self._changed_view("hist", step_key):
+            if self.hist_fig is not None and self._changed_view("hist", step_key):
                 counts, edges, what = live.histogram_counts(snap)
                 if not update_traces(self.hist_fig, live.histogram_traces(counts, edges),
                                      live.histogram_title(snap["name"], what)):
@@ -354,7 +410,8 @@ class Dashboard(w.VBox):
             epoch_key = (self.x_axis.value, self.y_axis.value,
                          tuple((id(e), len(s["metrics"])) for e, s in visible))
             statuses = tuple((id(e), s["status"]) for e, s in visible)
-            if self._slow_view_due("curves", epoch_key, (self.x_axis.value, self.y_axis.value,
+            if self.curves_fig is not None and self.pick_fig is not None and \
+                    self._slow_view_due("curves", epoch_key, (self.x_axis.value, self.y_axis.value,
                                                          statuses)):
                 x, y = self.x_axis.value, self.y_axis.value
                 axes_same = self._view_keys.get("axes") == (x, y)  # else titles change too

@@ -116,8 +116,7 @@ LESSON = (
     Experiment(
         "priming", "4. Why does SB prime?",
         "In the first epoch SB backprops every example. Why?",
-        ("no losses have been seen yet, so a percentile means nothing",
-         "the first epoch is free", "β starts at 0"),
+        ("no losses seen yet to rank by", "the first epoch is free", "β starts at 0"),
         ({"beta": 2.0, "mislabel_fraction": 0.0, "epochs": 6},),
         "epoch 1's keep fraction (1.00) against the next epochs'",
         "With no loss history, every percentile is guesswork: SB first trains on everything "
