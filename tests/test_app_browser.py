@@ -74,11 +74,14 @@ def _wait_running(page, after: str = "") -> str:
     return page.evaluate(f"({STATUS_JS})()")
 
 
+# the selection-rule plot's dots: the latest candidate batch of the focused run
+LIVE_POINTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')]
+    .filter(p => (p.querySelector('.gtitle')?.textContent || '').startsWith('Selection rule'))
+    .map(p => p.querySelectorAll('path.point').length).reduce((a, b) => a + b, 0)"""
+
+
 def _plot_has_data(page) -> bool:
-    return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')]
-        .some(p => (p.querySelector('.gtitle')?.textContent || '').startsWith('Loss histogram')
-                   && [...p.querySelectorAll('path.js-line')].some(l =>
-                      (l.getAttribute('d') || '').length > 40))""")
+    return page.evaluate(f"({LIVE_POINTS_JS})()") > 0
 
 
 def test_two_students_in_the_app(app_server, chromium, tmp_path):
@@ -96,10 +99,7 @@ def test_two_students_in_the_app(app_server, chromium, tmp_path):
             timings["app_start_to_ui_s"] = time.time() - t0
             a.locator(".widget-button", has_text="Start").click()
             _wait_running(a)
-            a.wait_for_function("""() => [...document.querySelectorAll('.js-plotly-plot')]
-                .some(p => (p.querySelector('.gtitle')?.textContent || '')
-                           .startsWith('Loss histogram') && !p.querySelector('.gtitle')
-                           .textContent.includes('no run yet'))""", timeout=60_000)
+            a.wait_for_function(f"() => ({LIVE_POINTS_JS})() > 0", timeout=60_000)
             timings["app_start_to_first_live_plot_s"] = time.time() - t0
 
             b = _open_student(browser, url)  # a second tab: its own kernel and run

@@ -65,3 +65,40 @@ def test_load_replays_a_saved_run(tiny, tmp_path):
         assert len(d.galleries[0].grid.children) == 16
     finally:
         d.close()
+
+
+def test_pause_is_not_undone_by_a_stale_snapshot(dash):
+    dash.controls.start.click()
+    run, entry = dash.run, dash.focused
+    assert wait_until(lambda: run.trainer is not None and run.trainer.step > 1)
+    stale = entry.snapshot()  # taken before the click below: status "running"
+    assert stale["status"] == "running"
+    dash.controls.pause.value = True  # the user pauses
+    assert run.status == "paused"
+    entry.snapshot = lambda epoch=None: stale  # the refresher draws from the old snapshot
+    dash.refresh(force=True)
+    assert run.status == "paused" and dash.controls.pause.value is True
+
+
+def test_start_beyond_the_cap_is_refused_with_a_message(tiny):
+    d = Dashboard(tiny.replace(epochs=500), max_runs=1)
+    try:
+        first = d.start()
+        assert first is not None and d.start() is None
+        assert len(d.runs) == 1 and "limit per student" in d.controls.error.value
+    finally:
+        d.stop_all()
+        d.close()
+
+
+def test_missing_dataset_is_one_line_in_the_panel(tiny, tmp_path):
+    d = Dashboard(tiny.replace(dataset="mnist", data_root=str(tmp_path)))
+    try:
+        run = d.start()
+        run.join(30)
+        d.refresh(force=True)
+        text = d.controls.error.value
+        assert "dataset='mnist'" in text and "data_root" in text
+        assert "Traceback" not in text and "\n" not in text
+    finally:
+        d.close()
