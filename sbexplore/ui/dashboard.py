@@ -23,6 +23,7 @@ from sbexplore.classroom import cap_message
 from sbexplore.config import RunConfig
 from sbexplore.errors import UserError
 from sbexplore.figures import live
+from sbexplore.figures.style import TOP_MARGIN
 from sbexplore.records import HIST_EDGES, Run, load_run
 from sbexplore.runner import BackgroundRun, start
 from sbexplore.sweeps import run_folder_name
@@ -32,7 +33,7 @@ from sbexplore.ui.refresher import MAX_RATE, Refresher
 from sbexplore.ui.run_list import Entry, RunList
 from sbexplore.watch import FolderRun, run_folders
 
-FIG_SIZE = dict(width=520, height=330)
+FIG_SIZE = dict(width=520, height=360)
 DEFAULT = RunConfig(dataset="digits", model="mlp", epochs=30, batch_size=64, device="auto",
                     mislabel_fraction=0.1)
 
@@ -86,7 +87,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _widget(fig: go.Figure) -> go.FigureWidget:
-    fig.update_layout(**FIG_SIZE, margin=dict(l=60, r=10, t=45, b=50))
+    fig.update_layout(**FIG_SIZE, margin=dict(l=60, r=10, t=TOP_MARGIN, b=50))
     return go.FigureWidget(fig)
 
 
