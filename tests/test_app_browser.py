@@ -97,12 +97,14 @@ def test_two_students_in_the_app(app_server, chromium, tmp_path):
         try:
             a = _open_student(browser, url)
             timings["app_start_to_ui_s"] = time.time() - t0
+            b = _open_student(browser, url)  # a second tab: its own kernel
+            t = time.time()
             a.locator(".widget-button", has_text="Start").click()
             _wait_running(a)
             a.wait_for_function(f"() => ({LIVE_POINTS_JS})() > 0", timeout=60_000)
-            timings["app_start_to_first_live_plot_s"] = time.time() - t0
-
-            b = _open_student(browser, url)  # a second tab: its own kernel and run
+            timings["start_click_to_first_live_plot_s"] = time.time() - t
+            timings["app_start_to_first_live_plot_s"] = (
+                timings["app_start_to_ui_s"] + timings["start_click_to_first_live_plot_s"])
             b.locator(".widget-button", has_text="Start").click()
             sb = _wait_running(b)
             sa = _wait_running(a)
