@@ -30,7 +30,7 @@ class App(w.VBox):
         self.config = config
         self.dashboard = Dashboard(config, max_runs=self.limits.max_runs, pace=LESSON_PACE_S,
                                    lazy_figures=True)
-        self.lesson = Lesson(self.run_preset)
+        self.lesson = lesson_for(self.dashboard, config)
         header = w.HTML("<h2 style='margin:4px 0'>Selective-Backprop, hands on</h2>"
                         "SB backprops only the examples with a high loss. Follow the lesson on "
                         "the left, or set your own run on the right and press <b>Start</b>.")
@@ -38,22 +38,30 @@ class App(w.VBox):
                                          layout=w.Layout(flex_flow="row wrap"))])
 
     def run_preset(self, exp: Experiment) -> list[Any]:
-        """Stop this tab's running runs, then start the experiment's runs (paced)."""
-        d = self.dashboard
-        stopped = [e.source for e in d.runs_list.entries if e.active and e.stoppable]
-        for run in stopped:
-            run.stop()
-        for run in stopped:
-            run.join(STOP_WAIT_S)
-        device = d.controls.device.value
-        started = []
-        for overrides in exp.runs:
-            cfg = self.config.replace(device=device, **overrides)
-            started.append(d.start(cfg, pace=exp.pace))
-            with d.quiet() as c:
-                c.show(cfg)
-                c.pace.value = exp.pace
-        return [r for r in started if r is not None]
+        return run_experiment(self.dashboard, exp, self.config)
+
+
+def run_experiment(d: Dashboard, exp: Experiment, config: RunConfig = APP_CONFIG) -> list[Any]:
+    """Stop the dashboard's running runs, then start the experiment's runs (paced)."""
+    stopped = [e.source for e in d.runs_list.entries if e.active and e.stoppable]
+    for run in stopped:
+        run.stop()
+    for run in stopped:
+        run.join(STOP_WAIT_S)
+    device = d.controls.device.value
+    started = []
+    for overrides in exp.runs:
+        cfg = config.replace(device=device, **overrides)
+        started.append(d.start(cfg, pace=exp.pace))
+        with d.quiet() as c:
+            c.show(cfg)
+            c.pace.value = exp.pace
+    return [r for r in started if r is not None]
+
+
+def lesson_for(d: Dashboard, config: RunConfig = APP_CONFIG) -> Lesson:
+    """The guided lesson with its one-click presets starting runs on `d` (notebook 01)."""
+    return Lesson(lambda exp: run_experiment(d, exp, config))
 
 
 def build_app(limits: Limits | None = None) -> App:
