@@ -120,7 +120,8 @@ def test_two_students_in_the_app(app_server, chromium, tmp_path):
             _wait_running(b, sb)  # the other student's run goes on
 
             for page in (a, b):  # no code: no editor, no input area, no source text
-                assert page.locator(".jp-InputArea, .cm-editor, .CodeMirror").count() == 0
+                code = page.locator(".jp-InputArea-editor, .cm-editor, .CodeMirror, pre code")
+                assert code.count() == 0
                 assert "build_app" not in page.locator("body").inner_text()
 
             b.locator(".widget-dropdown", has_text="dataset").locator("select").select_option(
