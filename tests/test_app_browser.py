@@ -80,10 +80,6 @@ LIVE_POINTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')]
     .map(p => p.querySelectorAll('path.point').length).reduce((a, b) => a + b, 0)"""
 
 
-def _plot_has_data(page) -> bool:
-    return page.evaluate(f"({LIVE_POINTS_JS})()") > 0
-
-
 def test_two_students_in_the_app(app_server, chromium, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -110,7 +106,8 @@ def test_two_students_in_the_app(app_server, chromium, tmp_path):
             sa = _wait_running(a)
             _wait_running(a, sa)  # both keep updating
             _wait_running(b, sb)
-            assert _plot_has_data(a) and _plot_has_data(b)
+            for page in (a, b):  # each student's own plot is live
+                page.wait_for_function(f"() => ({LIVE_POINTS_JS})() > 0", timeout=60_000)
 
             t = time.time()
             a.locator(".widget-button", has_text="Stop").first.click()
