@@ -6,7 +6,6 @@ snapshots and updates the FigureWidgets with the traces built by `sbexplore.figu
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import os
 import threading
@@ -24,8 +23,9 @@ from sbexplore.config import RunConfig
 from sbexplore.errors import UserError
 from sbexplore.figures import live
 from sbexplore.figures.style import TOP_MARGIN
-from sbexplore.records import HIST_EDGES, Run, load_run
+from sbexplore.records import Run, load_run
 from sbexplore.runner import BackgroundRun, start
+from sbexplore.snapshot import Snapshot
 from sbexplore.sweeps import run_folder_name
 from sbexplore.ui.controls import Controls
 from sbexplore.ui.gallery import Gallery
@@ -252,8 +252,6 @@ class Dashboard(w.VBox):
         pace = float(c.pace.value if pace is None else pace)
         try:
             cfg = config or c.config()
-            if _has_field("pace"):  # a config field once the trainer has it
-                cfg = cfg.replace(pace=pace)
             if self.out is not None:
                 folder = f"{len(self.runs_list.entries) + 1:02d}_" + run_folder_name(
                     {"policy": cfg.policy, "beta": cfg.beta, "staleness": cfg.staleness,
@@ -264,7 +262,7 @@ class Dashboard(w.VBox):
             self._show_error(str(exc), plain=True)
             return None
         self._show_error("")
-        if pace and not _has_field("pace"):
+        if pace:  # a live setting: set once the trainer exists, off the kernel's main thread
             threading.Thread(target=self._set_when_ready, args=(run, "pace", pace),
                              daemon=True).start()
         self.attach(run)
@@ -477,11 +475,6 @@ class Dashboard(w.VBox):
                 self._show_error(snap["error"])
 
 
-def _has_field(name: str) -> bool:
-    return name in {f.name for f in dataclasses.fields(RunConfig)}
-
-
-def _blank_snapshot(cfg: RunConfig) -> dict[str, Any]:
+def _blank_snapshot(cfg: RunConfig) -> Snapshot:
     """What the histogram shows before any run exists."""
-    return {"name": "no run yet", "hist": np.zeros((4, len(HIST_EDGES) - 1), np.int64),
-            "hist_edges": HIST_EDGES, "hist_last": None, "epoch": 0, "config": cfg}
+    return Snapshot(name="no run yet", config=cfg)
