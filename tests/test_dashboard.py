@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from conftest import wait_until
 
@@ -97,7 +99,7 @@ def test_missing_dataset_is_one_line_in_the_panel(tiny, tmp_path):
         run = d.start()
         run.join(30)
         d.refresh(force=True)
-        text = d.controls.error.value
+        text = html.unescape(d.controls.error.value)
         assert "dataset='mnist'" in text and "data_root" in text
         assert "Traceback" not in text and "\n" not in text
     finally:

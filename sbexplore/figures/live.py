@@ -121,6 +121,8 @@ def curve_traces(runs: Source | Sequence[Source], x: str = "epoch", y: str = "te
     traces = []
     for i, src in enumerate(_as_list(runs)):
         m = _metrics(src)
+        if not len(m):  # no epoch yet (or a run that failed to start): nothing to draw
+            continue
         if y not in m.columns:
             raise ValueError(f"y={y!r} is not allowed: one of the metrics columns "
                              f"{', '.join(m.columns)}")
@@ -154,7 +156,7 @@ def pick_rate_traces(runs: Source | Sequence[Source],
     for i, src in enumerate(_as_list(runs)):
         m, f = _metrics(src), _config(src).mislabel_fraction
         color = colors[i] if colors is not None else run_color(i)
-        if f <= 0:
+        if f <= 0 or not len(m):
             continue
         traces.append(go.Scatter(x=m["epoch"].to_numpy(), y=m["mislabel_pick_rate"].to_numpy(
             dtype=float), name=_name(src), mode="lines+markers",
