@@ -74,9 +74,8 @@ def _wait_running(page, after: str = "") -> str:
     return page.evaluate(f"({STATUS_JS})()")
 
 
-# the selection-rule plot's dots: the latest candidate batch of the focused run
+# data points drawn in the dashboard's plots (every live view has markers)
 LIVE_POINTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')]
-    .filter(p => (p.querySelector('.gtitle')?.textContent || '').startsWith('Selection rule'))
     .map(p => p.querySelectorAll('path.point').length).reduce((a, b) => a + b, 0)"""
 
 

@@ -104,3 +104,26 @@ def test_missing_dataset_is_one_line_in_the_panel(tiny, tmp_path):
         assert "Traceback" not in text and "\n" not in text
     finally:
         d.close()
+
+
+def test_step_trains_one_epoch_then_pauses_again(dash):
+    dash.controls.start.click()
+    run = dash.run
+    assert wait_until(lambda: run.trainer is not None and run.trainer.step > 1)
+    dash.controls.pause.value = True
+    done = len(run.run.metrics)
+    dash.controls.step.click()
+    assert wait_until(lambda: len(run.run.metrics) == done + 1 and run.status == "paused")
+    dash.refresh(force=True)
+    assert dash.controls.pause.value is True and len(run.run.metrics) == done + 1
+
+
+def test_speed_control_reaches_the_live_run(dash):
+    dash.controls.start.click()
+    run = dash.run
+    assert wait_until(lambda: run.trainer is not None and run.trainer.step > 1)
+    dash.controls.pace.value = 0.25
+    assert wait_until(lambda: "pace" in set(run.run.events["field"]), 10)
+    run.stop()
+    events = run.join(30).events
+    assert list(events.loc[events["field"] == "pace", "new"]) == [0.25]
