@@ -123,7 +123,8 @@ def test_speed_control_reaches_the_live_run(dash):
     run = dash.run
     assert wait_until(lambda: run.trainer is not None and run.trainer.step > 1)
     dash.controls.pace.value = 0.25
-    assert wait_until(lambda: "pace" in set(run.run.events["field"]), 10)
+    step = run.trainer.step
+    assert wait_until(lambda: run.trainer.step > step + 2)  # applied at the next step
     run.stop()
     events = run.join(30).events
     assert list(events.loc[events["field"] == "pace", "new"]) == [0.25]
