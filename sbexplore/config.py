@@ -82,11 +82,12 @@ class RunConfig:
         if self.name:
             return self.name
         if self.policy == "sb":
-            s = f"SB β={self.beta:g}"
-            return s + (f" n={self.staleness}" if self.staleness > 1 else "")
-        if self.policy in ("uniform", "topk"):
-            return f"{self.policy} keep={self.resolved_keep:.2f}"
-        return "traditional"
+            s = f"SB β={self.beta:g}" + (f" n={self.staleness}" if self.staleness > 1 else "")
+        elif self.policy in ("uniform", "topk"):
+            s = f"{self.policy} keep={self.resolved_keep:.2f}"
+        else:
+            s = "traditional"
+        return s + (f" · {self.mislabel_fraction:.0%} mislabels" if self.mislabel_fraction else "")
 
     # -- serialisation --------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

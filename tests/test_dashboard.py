@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from conftest import wait_until
 
@@ -65,3 +67,64 @@ def test_load_replays_a_saved_run(tiny, tmp_path):
         assert len(d.galleries[0].grid.children) == 16
     finally:
         d.close()
+
+
+def test_pause_is_not_undone_by_a_stale_snapshot(dash):
+    dash.controls.start.click()
+    run, entry = dash.run, dash.focused
+    assert wait_until(lambda: run.trainer is not None and run.trainer.step > 1)
+    stale = entry.snapshot()  # taken before the click below: status "running"
+    assert stale["status"] == "running"
+    dash.controls.pause.value = True  # the user pauses
+    assert run.status == "paused"
+    entry.snapshot = lambda epoch=None: stale  # the refresher draws from the old snapshot
+    dash.refresh(force=True)
+    assert run.status == "paused" and dash.controls.pause.value is True
+
+
+def test_start_beyond_the_cap_is_refused_with_a_message(tiny):
+    d = Dashboard(tiny.replace(epochs=500), max_runs=1)
+    try:
+        first = d.start()
+        assert first is not None and d.start() is None
+        assert len(d.runs) == 1 and "limit per student" in d.controls.error.value
+    finally:
+        d.stop_all()
+        d.close()
+
+
+def test_missing_dataset_is_one_line_in_the_panel(tiny, tmp_path):
+    d = Dashboard(tiny.replace(dataset="mnist", data_root=str(tmp_path)))
+    try:
+        run = d.start()
+        run.join(30)
+        d.refresh(force=True)
+        text = html.unescape(d.controls.error.value)
+        assert "dataset='mnist'" in text and "data_root" in text
+        assert "Traceback" not in text and "\n" not in text
+    finally:
+        d.close()
+
+
+def test_step_trains_one_epoch_then_pauses_again(dash):
+    dash.controls.start.click()
+    run = dash.run
+    assert wait_until(lambda: run.trainer is not None and run.trainer.step > 1)
+    dash.controls.pause.value = True
+    done = len(run.run.metrics)
+    dash.controls.step.click()
+    assert wait_until(lambda: len(run.run.metrics) == done + 1 and run.status == "paused")
+    dash.refresh(force=True)
+    assert dash.controls.pause.value is True and len(run.run.metrics) == done + 1
+
+
+def test_speed_control_reaches_the_live_run(dash):
+    dash.controls.start.click()
+    run = dash.run
+    assert wait_until(lambda: run.trainer is not None and run.trainer.step > 1)
+    dash.controls.pace.value = 0.25
+    step = run.trainer.step
+    assert wait_until(lambda: run.trainer.step > step + 2)  # applied at the next step
+    run.stop()
+    events = run.join(30).events
+    assert list(events.loc[events["field"] == "pace", "new"]) == [0.25]

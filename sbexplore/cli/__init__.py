@@ -12,7 +12,7 @@ import sys
 
 from sbexplore.errors import UserError
 
-COMMANDS = ("run", "demo", "figures", "sweep")
+COMMANDS = ("run", "demo", "figures", "sweep", "app")
 
 
 class OneLineParser(argparse.ArgumentParser):

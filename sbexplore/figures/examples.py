@@ -43,7 +43,7 @@ def selected_images(run: Run, which: str = "most", k: int = 16, cols: int = 8,
     titles, colors = [], []
     for r in df.itertuples():
         if r.mislabeled:
-            titles.append(f"given {name(r.label)} · true {name(r.true_label)}"
+            titles.append(f"✗ given {name(r.label)} · true {name(r.true_label)}"
                           f"<br>×{r.times_selected}")
         else:
             titles.append(f"{name(r.label)}<br>×{r.times_selected}")

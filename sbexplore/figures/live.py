@@ -14,10 +14,13 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sbexplore.figures.style import (
+    BASE_RATE_COLOR,
     MISLABELED_COLOR,
     SELECTED_COLOR,
     SKIPPED_COLOR,
     run_color,
+    run_dash,
+    run_symbol,
     styled,
 )
 from sbexplore.records import HIST_EDGES, Run
@@ -102,7 +105,7 @@ def loss_histogram(source: Source, epoch: int | None = None) -> go.Figure:
     fig.update_xaxes(type="log", title="loss (log scale; first bin is < 0.001)",
                      range=[np.log10(FIRST_BIN_LEFT), np.log10(edges[-1])])
     fig.update_yaxes(title="examples")
-    return styled(fig, histogram_title(_name(source), what), legend=dict(orientation="h", y=-0.25))
+    return styled(fig, histogram_title(_name(source), what))
 
 
 def histogram_title(name: str, what: str) -> str:
@@ -118,13 +121,16 @@ def curve_traces(runs: Source | Sequence[Source], x: str = "epoch", y: str = "te
     traces = []
     for i, src in enumerate(_as_list(runs)):
         m = _metrics(src)
+        if not len(m):  # no epoch yet (or a run that failed to start): nothing to draw
+            continue
         if y not in m.columns:
             raise ValueError(f"y={y!r} is not allowed: one of the metrics columns "
                              f"{', '.join(m.columns)}")
         color = colors[i] if colors is not None else run_color(i)
         traces.append(go.Scatter(x=m[X_AXES[x][0]].to_numpy(), y=m[y].to_numpy(dtype=float),
                                  name=_name(src), mode="lines+markers",
-                                 line=dict(color=color, width=2), marker=dict(size=5)))
+                                 line=dict(color=color, width=2, dash=run_dash(i)),
+                                 marker=dict(size=7, symbol=run_symbol(i))))
     return traces
 
 
@@ -144,18 +150,21 @@ def curves_title(x: str = "epoch", y: str = "test_accuracy") -> str:
 # -- (4) mislabel pick rate --------------------------------------------------------------------
 def pick_rate_traces(runs: Source | Sequence[Source],
                      colors: Sequence[str] | None = None) -> list[go.Scatter]:
-    """Per run: the share of backpropped examples that were mislabeled, and its base rate."""
-    traces = []
+    """Per run: the share of backpropped examples that were mislabeled; then one dashed base
+    rate line per distinct mislabel fraction."""
+    traces, last = [], {}
     for i, src in enumerate(_as_list(runs)):
         m, f = _metrics(src), _config(src).mislabel_fraction
         color = colors[i] if colors is not None else run_color(i)
-        if f <= 0:
+        if f <= 0 or not len(m):
             continue
         traces.append(go.Scatter(x=m["epoch"].to_numpy(), y=m["mislabel_pick_rate"].to_numpy(
-            dtype=float), name=_name(src), mode="lines+markers", line=dict(color=color, width=2)))
-        last = max(1, int(m["epoch"].max()) if len(m) else 1)
-        traces.append(go.Scatter(x=[1, last], y=[f, f], name=f"base rate {f:g}", mode="lines",
-                                 line=dict(color=color, dash="dash", width=1), showlegend=True))
+            dtype=float), name=_name(src), mode="lines+markers",
+            line=dict(color=color, width=2), marker=dict(size=7, symbol=run_symbol(i))))
+        last[f] = max(last.get(f, 1), int(m["epoch"].max()) if len(m) else 1)
+    for f, end in sorted(last.items()):
+        traces.append(go.Scatter(x=[1, end], y=[f, f], name=f"base rate {f:.0%}", mode="lines",
+                                 line=dict(color=BASE_RATE_COLOR, dash="dash", width=1.5)))
     return traces
 
 
@@ -191,13 +200,14 @@ def rule_traces(beta: float, losses: np.ndarray | None = None, probs: np.ndarray
                                    (~keep, "skipped", SKIPPED_COLOR)):
             traces.append(go.Scatter(
                 x=np.asarray(percentile)[mask], y=probs[mask], mode="markers", name=label,
-                marker=dict(color=color, size=8, line=dict(color="white", width=0.5)),
+                marker=dict(color=color, size=8, symbol="circle" if label == "selected" else "x",
+                            line=dict(color="white", width=0.5)),
                 text=None if text is None else [t for t, k in zip(text, mask, strict=True) if k],
                 hovertemplate="percentile %{x:.2f}, P %{y:.2f}<br>%{text}<extra></extra>"))
     else:
         for label, color in (("selected", SELECTED_COLOR), ("skipped", SKIPPED_COLOR)):
-            traces.append(go.Scatter(x=[], y=[], mode="markers", name=label,
-                                     marker=dict(color=color, size=8)))
+            traces.append(go.Scatter(x=[], y=[], mode="markers", name=label, marker=dict(
+                color=color, size=8, symbol="circle" if label == "selected" else "x")))
     return traces
 
 
@@ -208,7 +218,7 @@ def selection_rule(beta: float, losses: np.ndarray | None = None, probs: np.ndar
     fig = go.Figure(rule_traces(beta, losses, probs, keep, percentile))
     fig.update_xaxes(title="loss percentile among recent losses", range=[-0.02, 1.02])
     fig.update_yaxes(title="keep probability P", range=[-0.02, 1.05])
-    return styled(fig, rule_title(beta), legend=dict(x=0.02, y=0.98))
+    return styled(fig, rule_title(beta))
 
 
 def rule_title(beta: float) -> str:

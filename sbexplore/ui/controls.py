@@ -19,7 +19,7 @@ def expected_keep_text(beta: float) -> str:
 class Controls(w.VBox):
     """Widgets for the settings of the next run; `config()` reads them into a RunConfig."""
 
-    def __init__(self, base: RunConfig):
+    def __init__(self, base: RunConfig, pace: float = 0.0):
         self.base = base
         models = sorted(set(MODELS) | {base.model})
         self.dataset = w.Dropdown(options=sorted(DATASETS), value=base.dataset,
@@ -49,18 +49,36 @@ class Controls(w.VBox):
                                     tooltip="pause / resume the focused run")
         self.stop = w.Button(description="Stop", button_style="danger", icon="stop",
                              tooltip="stop the focused run after its current step")
+        self.step = w.Button(description="Step", icon="step-forward",
+                             tooltip="pause the focused run after one more epoch")
+        self.pace = w.FloatSlider(value=pace, min=0.0, max=3.0, step=0.25,
+                                  description="s per epoch", continuous_update=False,
+                                  readout_format=".2f", layout=WIDE, style=STYLE,
+                                  tooltip="slow runs down to steer them (0 = full speed)")
         self.progress = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="progress",
                                         layout=WIDE, style=STYLE)
         self.status = w.HTML("ready: press Start")
-        self.error = w.HTML("", layout=w.Layout(max_height="200px", overflow="auto"))
+        self.error = w.HTML("", layout=w.Layout(max_height="200px", overflow="auto",
+                                                width="420px"))
         self.beta.observe(lambda ch: setattr(self.keep_label, "value",
                                              expected_keep_text(ch["new"])), "value")
-        live = w.HTML("<i>β and staleness also change the focused live run</i>")
+        live = w.HTML("<i>β, staleness and speed also change the focused live run</i>")
         super().__init__([
             self.dataset, self.model, self.policy, w.HBox([self.beta, self.keep_label]),
-            self.staleness, live, self.mislabel, self.epochs, self.seed, self.device,
-            w.HBox([self.start, self.pause, self.stop]), self.progress, self.status, self.error,
+            self.staleness, self.pace, live, self.mislabel, self.epochs, self.seed, self.device,
+            w.HBox([self.start, self.pause, self.step, self.stop]), self.progress, self.status,
+            self.error,
         ])
+
+    def show(self, cfg: RunConfig) -> None:
+        """Display a run's settings (the caller keeps observers from acting on them)."""
+        with self.hold_sync():
+            for widget, value in ((self.dataset, cfg.dataset), (self.policy, cfg.policy),
+                                  (self.beta, cfg.beta), (self.staleness, cfg.staleness),
+                                  (self.mislabel, cfg.mislabel_fraction),
+                                  (self.epochs, cfg.epochs), (self.seed, cfg.seed)):
+                if widget.value != value:
+                    widget.value = value
 
     def config(self) -> RunConfig:
         """The settings shown, on top of the base config (raises ConfigError if invalid)."""

@@ -11,6 +11,7 @@ import html
 import os
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,11 @@ import ipywidgets as w
 import numpy as np
 import plotly.graph_objects as go
 
+from sbexplore.classroom import cap_message
 from sbexplore.config import RunConfig
 from sbexplore.errors import RunFolderError, UserError
 from sbexplore.figures import live
+from sbexplore.figures.style import TOP_MARGIN
 from sbexplore.records import Run, load_run
 from sbexplore.runner import BackgroundRun, start
 from sbexplore.snapshot import Snapshot
@@ -31,7 +34,7 @@ from sbexplore.ui.refresher import MAX_RATE, Refresher
 from sbexplore.ui.run_list import Entry, RunList
 from sbexplore.watch import FolderRun, run_folders
 
-FIG_SIZE = dict(width=520, height=330)
+FIG_SIZE = dict(width=520, height=360)
 DEFAULT = RunConfig(dataset="digits", model="mlp", epochs=30, batch_size=64, device="auto",
                     mislabel_fraction=0.1)
 
@@ -85,7 +88,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _widget(fig: go.Figure) -> go.FigureWidget:
-    fig.update_layout(**FIG_SIZE, margin=dict(l=60, r=10, t=45, b=50))
+    fig.update_layout(**FIG_SIZE, margin=dict(l=60, r=10, t=TOP_MARGIN, b=50))
     return go.FigureWidget(fig)
 
 
@@ -103,18 +106,21 @@ class Dashboard(w.VBox):
     per-example loss and your data (see `sbexplore.train`)."""
 
     def __init__(self, config: RunConfig | None = None, run: Any = None,
-                 out: str | os.PathLike | None = None, rate: float = MAX_RATE, *,
-                 model: Any = None, loss: Any = None, data: Any = None):
+                 out: str | os.PathLike | None = None, rate: float = MAX_RATE,
+                 max_runs: int | None = None, pace: float = 0.0, lazy_figures: bool = False,
+                 *, model: Any = None, loss: Any = None, data: Any = None):
         self.base = config or DEFAULT
         self.model, self.loss, self.data = model, loss, data
         self.out = Path(out) if out else None
+        self.max_runs = max_runs  # runs training at once (a classroom server's cap); None: any
         self._lock = threading.RLock()
+        self._quiet = False  # set while code (not the user) writes the controls
         self._last_key: Any = None
         self._view_keys: dict[str, Any] = {}
         self._slow_drawn: dict[str, tuple[float, Any]] = {}  # view -> (when, state) drawn
         self._followed: Path | None = None  # a sweep folder watched for new runs
         self.focused: Entry | None = None
-        self.controls = c = Controls(self.base)
+        self.controls = c = Controls(self.base, pace)
         self.runs_list = RunList(self._changed, self.focus)
         self.x_axis = w.ToggleButtons(options=[("epochs", "epoch"), ("backprops", "backprops"),
                                                ("wall time", "time")], value="epoch",
@@ -124,29 +130,87 @@ class Dashboard(w.VBox):
                                       value="test_accuracy", style={"button_width": "85px"})
         self.replay_epoch = w.IntSlider(value=1, min=1, max=1, description="replay epoch",
                                         continuous_update=True, layout=w.Layout(display="none"))
-        self.rule_fig = _widget(live.selection_rule(self.base.beta))
-        self.hist_fig = _widget(live.loss_histogram(_blank_snapshot(self.base)))
-        self.curves_fig = _widget(live.learning_curves([]))
-        self.pick_fig = _widget(live.mislabel_pick_rate([]))
+        self._figure_builders = {
+            "rule": lambda: live.selection_rule(self.base.beta),
+            "hist": lambda: live.loss_histogram(_blank_snapshot(self.base)),
+            "pick": lambda: live.mislabel_pick_rate([]),
+            "curves": lambda: live.learning_curves([]),
+        }
+        self._slots = {k: w.Box([w.HTML("<i style='color:#888'>loading the plot…</i>")],
+                                layout=w.Layout(min_width=f"{FIG_SIZE['width']}px",
+                                                min_height=f"{FIG_SIZE['height']}px"))
+                       for k in self._figure_builders}
+        self.rule_fig = self.hist_fig = self.pick_fig = self.curves_fig = None
+        if not lazy_figures:
+            for k in self._figure_builders:
+                self._add_figure(k)
         self.galleries = [Gallery("hardest"), Gallery("easiest"), Gallery("picked_mislabeled")]
         c.start.on_click(lambda _: self.start())
         c.stop.on_click(lambda _: self.stop())
+        c.step.on_click(lambda _: self.step())
         c.pause.observe(self._on_pause, "value")
         c.beta.observe(lambda ch: self._live_set("beta", float(ch["new"])), "value")
         c.staleness.observe(lambda ch: self._live_set("staleness", int(ch["new"])), "value")
+        c.pace.observe(lambda ch: self._live_set("pace", float(ch["new"])), "value")
         for widget in (self.x_axis, self.y_axis, self.replay_epoch):
             widget.observe(lambda _: self._changed(), "value")
         super().__init__([
-            w.HBox([c, w.VBox([self.rule_fig, self.replay_epoch])],
+            w.HBox([c, w.VBox([self._slots["rule"], self.replay_epoch])],
                    layout=w.Layout(flex_flow="row wrap")),  # narrow notebooks: rule below
             self.runs_list,
-            w.HBox([self.hist_fig, self.pick_fig]),
-            w.VBox([w.HBox([self.x_axis, self.y_axis]), self.curves_fig]),
+            w.HBox([self._slots["hist"], self._slots["pick"]],
+                   layout=w.Layout(flex_flow="row wrap")),
+            w.VBox([w.HBox([self.x_axis, self.y_axis]), self._slots["curves"]]),
             *self.galleries,
         ])
         self.refresher = Refresher(self.refresh, self._busy, self._show_error, rate)
+        if lazy_figures:  # once the panel shows in a browser, add the plots one at a time
+            self._after_first_view(c.status, self._add_next_figure)
         for source in ([] if run is None else run if isinstance(run, (list, tuple)) else [run]):
             self.attach(source)
+
+    # -- plots --------------------------------------------------------------------------
+    # A page (Voilà) that opens four plotly FigureWidgets at once makes the browser load
+    # plotly's widget code four times in parallel; on a busy machine that exceeds anywidget's
+    # 2 s model start-up limit and the plots never update. `lazy_figures` adds them one after
+    # another, each once the previous one is shown.
+    def _add_figure(self, name: str) -> go.FigureWidget:
+        fig = _widget(self._figure_builders[name]())
+        with self._lock:
+            setattr(self, f"{name}_fig", fig)
+            self._slots[name].children = [fig]
+            self._view_keys.clear()
+            self._slow_drawn.clear()
+            self._last_key = None
+        if hasattr(self, "refresher"):
+            self.refresher.poke()
+        return fig
+
+    def _add_next_figure(self) -> None:
+        missing = [k for k in self._figure_builders if getattr(self, f"{k}_fig") is None]
+        if missing:
+            self._after_first_view(self._add_figure(missing[0]), self._add_next_figure)
+
+    @staticmethod
+    def _after_first_view(widget: w.DOMWidget, then: Any, fallback_s: float = 10.0) -> None:
+        """Call `then()` once when a browser shows `widget` (or after `fallback_s`)."""
+        once = threading.Lock()
+
+        def fire(*_: Any) -> None:
+            if once.acquire(blocking=False):
+                widget.unobserve(seen, "_view_count")
+                timer.cancel()
+                then()
+
+        def seen(change: dict) -> None:
+            if change["new"]:
+                fire()
+
+        timer = threading.Timer(fallback_s, fire)
+        timer.daemon = True
+        widget._view_count = 0  # the front-end counts its views of this widget
+        widget.observe(seen, "_view_count")
+        timer.start()
 
     # -- runs ---------------------------------------------------------------------------
     @classmethod
@@ -185,9 +249,16 @@ class Dashboard(w.VBox):
         self.focus(entry)
         return entry
 
-    def start(self, config: RunConfig | None = None) -> BackgroundRun | None:
-        """Start a run with the panel's settings (or `config`) beside any running ones."""
+    def start(self, config: RunConfig | None = None, pace: float | None = None
+              ) -> BackgroundRun | None:
+        """Start a run with the panel's settings (or `config`) beside any running ones, at
+        `pace` seconds per epoch at least (default: the speed control). None when refused."""
         c = self.controls
+        active = sum(e.active and e.stoppable for e in self.runs_list.entries)
+        if self.max_runs is not None and active >= self.max_runs:
+            self._show_error(cap_message(self.max_runs), plain=True)
+            return None
+        pace = float(c.pace.value if pace is None else pace)
         try:
             cfg = config or c.config()
             if self.out is not None:
@@ -201,8 +272,35 @@ class Dashboard(w.VBox):
             self._show_error(str(exc), plain=True)
             return None
         self._show_error("")
+        if pace:  # a live setting: set once the trainer exists, off the kernel's main thread
+            threading.Thread(target=self._set_when_ready, args=(run, "pace", pace),
+                             daemon=True).start()
         self.attach(run)
         return run
+
+    def _set_when_ready(self, run: BackgroundRun, field: str, value: float) -> None:
+        try:
+            run.set(field, value)
+        except (ValueError, RuntimeError, AttributeError):
+            pass  # a run that failed to start shows its own error
+
+    def step(self, epochs: int = 1) -> None:
+        """Let the focused paused run train `epochs` more epochs, then pause it again (a
+        running one pauses after them)."""
+        e = self.focused
+        if e is not None and e.active and e.stoppable and hasattr(e.source, "step_epochs"):
+            e.source.step_epochs(epochs)
+        self._changed()
+
+    @contextmanager
+    def quiet(self):
+        """Write the controls from code without their observers acting on the runs."""
+        with self._lock:
+            was, self._quiet = self._quiet, True
+            try:
+                yield self.controls
+            finally:
+                self._quiet = was
 
     def stop(self) -> None:
         """Stop the focused run (after its current step)."""
@@ -251,22 +349,26 @@ class Dashboard(w.VBox):
         return self._followed is not None or any(e.active for e in self.runs_list.entries)
 
     def _on_pause(self, change: dict) -> None:
-        e = self.focused
-        if e is None or not e.active:
-            return
-        if change["new"] and e.source.status != "paused":
-            e.source.pause()
-        elif not change["new"] and e.source.status == "paused":
-            e.source.resume()
+        with self._lock:  # a redraw writing the toggle finishes first (and is ignored here)
+            e = self.focused
+            if self._quiet or e is None or not e.active:
+                return
+            if change["new"] and e.source.status != "paused":
+                e.source.pause()
+            elif not change["new"] and e.source.status == "paused":
+                e.source.resume()
         self._changed()
 
     def _live_set(self, field: str, value: float) -> None:
-        e = self.focused
-        if e is not None and e.active:
-            try:
-                e.source.set(field, value)
-            except ValueError as exc:
-                self._show_error(str(exc), plain=True)
+        with self._lock:
+            e = self.focused
+            if self._quiet:
+                return
+            if e is not None and e.active and e.stoppable:
+                try:
+                    e.source.set(field, value)
+                except ValueError as exc:
+                    self._show_error(str(exc), plain=True)
         self._changed()
 
     def _show_error(self, text: str, plain: bool = False) -> None:
@@ -303,12 +405,12 @@ class Dashboard(w.VBox):
             self._draw_status(focus, snap)
             # each view is resent only when its data changed: the browser must keep up at 5 Hz
             step_key = (id(focus), snap["step"], snap["beta"], snap["status"], snap["epoch"])
-            if self._changed_view("rule", step_key):
+            if self.rule_fig is not None and self._changed_view("rule", step_key):
                 args = live.rule_args(snap)
                 if not update_traces(self.rule_fig, live.rule_traces(*args),
                                      live.rule_title(args[0])):
                     sync_figure(self.rule_fig, live.selection_rule(*args))
-            if self._changed_view("hist", step_key):
+            if self.hist_fig is not None and self._changed_view("hist", step_key):
                 counts, edges, what = live.histogram_counts(snap)
                 if not update_traces(self.hist_fig, live.histogram_traces(counts, edges),
                                      live.histogram_title(snap["name"], what)):
@@ -317,7 +419,8 @@ class Dashboard(w.VBox):
             epoch_key = (self.x_axis.value, self.y_axis.value,
                          tuple((id(e), len(s["metrics"])) for e, s in visible))
             statuses = tuple((id(e), s["status"]) for e, s in visible)
-            if self._slow_view_due("curves", epoch_key, (self.x_axis.value, self.y_axis.value,
+            if self.curves_fig is not None and self.pick_fig is not None and \
+                    self._slow_view_due("curves", epoch_key, (self.x_axis.value, self.y_axis.value,
                                                          statuses)):
                 x, y = self.x_axis.value, self.y_axis.value
                 axes_same = self._view_keys.get("axes") == (x, y)  # else titles change too
@@ -369,10 +472,17 @@ class Dashboard(w.VBox):
             c.progress.value = float(snap["progress"])
             c.progress.bar_style = {"finished": "success", "failed": "danger",
                                     "stopped": "warning"}.get(snap["status"], "info")
-            if entry.live and c.pause.value != (snap["status"] == "paused"):
-                c.pause.value = snap["status"] == "paused"
+            # the run's state now, not the snapshot's (taken before the user's last click)
+            paused = entry.live and entry.source.status == "paused"
+            if c.pause.value != paused:
+                with self.quiet():
+                    c.pause.value = paused
         if snap.get("error"):
-            self._show_error(snap["error"])
+            exc = getattr(entry.source, "exception", None)
+            if isinstance(exc, UserError):  # missing data and the like: one line, no traceback
+                self._show_error(str(exc).splitlines()[0], plain=True)
+            else:
+                self._show_error(snap["error"])
 
 
 def _blank_snapshot(cfg: RunConfig) -> Snapshot:

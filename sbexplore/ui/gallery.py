@@ -70,10 +70,12 @@ class _Tile(w.VBox):
                          layout=w.Layout(align_items="center", margin="2px"))
 
     def show(self, item: dict[str, Any]) -> None:
-        border = f"3px solid {MISLABELED_COLOR}" if item["mislabeled"] else "1px solid #DDDDDD"
-        color = MISLABELED_COLOR if item["mislabeled"] else "#222222"
+        mis = item["mislabeled"]  # marked by text and a dashed frame, not by colour alone
+        border = f"3px dashed {MISLABELED_COLOR}" if mis else "1px solid #DDDDDD"
+        color = MISLABELED_COLOR if mis else "#222222"
         text = (f"<div style='font-size:11px;line-height:1.1;color:{color};width:{TARGET_PX+6}"
-                f"px'>{item['caption']}<br>×{item['times_selected']}</div>")
+                f"px'>{'<b>✗ wrong label</b><br>' if mis else ''}{item['caption']}"
+                f"<br>×{item['times_selected']}</div>")
         if self.img.value != item["png"]:
             self.img.value = item["png"]
         if self.img.layout.border != border:
