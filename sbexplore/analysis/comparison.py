@@ -69,7 +69,7 @@ def comparison_table(runs: list[Run], target: float | None = None,
     for m in metrics:
         out[f"{m}_mean"] = g[m].mean().to_numpy()
         out[f"{m}_std"] = g[m].std().to_numpy()
-    captions = [f"n = seeds per row; mean ± std over seeds. {_uniform_note(runs)}"]
+    captions = ["n = seeds per row; mean ± std over seeds.", _uniform_note(runs)]
     if clocks and any(r.config.policy == "all" for r in runs):
         sp = speedup_table(runs, target, factors, clocks=clocks)
         for (clock, factor), d in sp.groupby(["clock", "factor"], sort=False, dropna=False):

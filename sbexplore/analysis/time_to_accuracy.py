@@ -101,8 +101,8 @@ def time_to_accuracy_table(runs: list[Run], target: float | None = None,
     rows = []
     for r in runs:
         frac = r.config.mislabel_fraction
-        for factor, acc in targets.get(frac, {}).items():  # no baseline: left out
-            for c in clocks:
+        for c in clocks:
+            for factor, acc in targets.get(frac, {}).items():  # no baseline: left out
                 rows.append({"run": series_name(r), "policy": r.config.policy,
                              "mislabel_fraction": frac, "seed": r.config.seed, "clock": c,
                              "factor": factor, "target": acc, "f_over_t": f,
