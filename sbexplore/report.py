@@ -33,7 +33,6 @@ def report_figures(runs: list[Run]) -> list[tuple[str, go.Figure]]:
         data_map,
         detection_curve,
         loss_histogram,
-        mislabel_pick_rate,
         seed_curves,
         selected_images,
         speedup_bars,
@@ -49,10 +48,12 @@ def report_figures(runs: list[Run]) -> list[tuple[str, go.Figure]]:
     mis = [r for r in runs if r.config.mislabel_fraction > 0]
     sb = [r for r in selects if r.config.policy == "sb"]
     if mis:
-        figs.append(("Mislabel pick rate", mislabel_pick_rate(mis)))
+        figs.append(("Mislabel pick rate (mean over seeds, ± std band)",
+                     seed_curves(mis, x="epoch", y="mislabel_pick_rate")))
         det = [r for r in mis if r in selects]
-        if det:
-            figs.append(("SB as a mislabel detector", detection_curve(det)))
+        if det:  # one seed: a line per seed would hide the comparison
+            figs.append((f"SB as a mislabel detector (seed {det[0].config.seed})",
+                         detection_curve([r for r in det if r.config.seed == det[0].config.seed])))
     if sb:
         figs += [("Loss histogram", loss_histogram(sb[0])),
                  ("Most selected examples", selected_images(sb[0], "most")),

@@ -20,12 +20,7 @@ def format_number(v: float) -> str:
     """A number at a precision that suits its size (accuracies, speedups, seconds, counts)."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return NO_VALUE
-    a = abs(float(v))
-    if a >= 1000:
-        return f"{v:,.0f}"
-    if a >= 10:
-        return f"{v:.1f}"
-    return f"{v:.3f}"
+    return format(v, _spec(v))
 
 
 def format_stat(mean: float, std: float = float("nan"), n: int | None = None,
@@ -41,7 +36,7 @@ def format_stat(mean: float, std: float = float("nan"), n: int | None = None,
         return NO_VALUE
     text = format_number(mean)
     if std is not None and not (isinstance(std, float) and math.isnan(std)):
-        text += " ± " + _like(std, mean)
+        text += " ± " + format(std, _spec(mean))  # the mean's precision: digits line up
     if reached is not None and n is not None and int(reached) < int(n):
         text += f" ({int(reached)} of {int(n)} reached)"
     return text
@@ -83,11 +78,6 @@ def _reach_column(df: pd.DataFrame, base: str) -> str | None:
     return None
 
 
-def _like(std: float, mean: float) -> str:
-    """`std` at the precision `mean` was written with, so the digits line up."""
-    a = abs(float(mean))
-    if a >= 1000:
-        return f"{std:,.0f}"
-    if a >= 10:
-        return f"{std:.1f}"
-    return f"{std:.3f}"
+def _spec(v: float) -> str:
+    a = abs(float(v))
+    return ",.0f" if a >= 1000 else ".1f" if a >= 10 else ".3f"
