@@ -56,25 +56,102 @@ def test_cost_clock_counts_forwards_at_f_over_t():
         A.clock(run, "steps")
 
 
-def test_speedup_table_uses_traditional_final_accuracy_minus_tolerance():
-    trad = make_run("all", acc=(0.6, 0.8, 0.91), backprops=(100, 100, 100), forwarded=(0, 0, 0),
-                    name="trad")
-    sbs = [make_run(acc=(0.5, 0.7, 0.9), seed=s, name="SB") for s in (0, 1)]
-    sbs[1].metrics["test_accuracy"] = [0.5, 0.9, 0.95]
-    t = A.speedup_table([trad, *sbs], tolerance=0.01, clocks=("backprops",))
-    assert t["target"].iloc[0] == pytest.approx(0.90)
+def traditional(acc=(0.5, 0.8, 0.9), seed=0, **kw) -> Run:
+    return make_run("all", acc=acc, backprops=(100, 100, 100), forwarded=(0, 0, 0),
+                    t_select=(0, 0, 0), seed=seed, name="traditional", **kw)
+
+
+def test_targets_are_traditional_final_error_times_the_paper_factors():
+    runs = [traditional(acc=(0.5, 0.8, 0.88), seed=0), traditional(acc=(0.5, 0.8, 0.92), seed=1)]
+    t = A.error_targets(runs)[0.0]  # mean final accuracy 0.90: final error 0.10
+    assert list(t) == [1.1, 1.2, 1.4]
+    assert [t[k] for k in (1.1, 1.2, 1.4)] == pytest.approx([0.89, 0.88, 0.86])
+    with pytest.raises(ConfigError, match="factors"):
+        A.error_targets(runs, factors=(0.5,))
+
+
+def test_speedup_table_has_one_row_per_series_clock_and_factor_with_n_and_std():
+    sbs = [make_run(acc=(0.5, 0.9, 0.95), seed=0, name="SB"),   # total backprops 100, 150, 200
+           make_run(acc=(0.5, 0.8, 0.95), seed=1, name="SB")]
+    t = A.speedup_table([traditional(), *sbs], clocks=("backprops", "time"))
+    assert len(t) == 2 * 2 * 3  # (traditional, SB) x 2 clocks x 3 factors
+    row = t[(t["run"] == "SB") & (t["clock"] == "backprops") & (t["factor"] == 1.2)].iloc[0]
+    assert row["target"] == pytest.approx(0.88)
+    base = 200 + 100 * (0.08 / 0.10)  # traditional crosses 0.88 within epoch 3
+    values = [100 + 50 * (0.38 / 0.40), 150 + 50 * (0.08 / 0.15)]
+    assert row["seeds"] == 2 and row["reached"] == 2
+    assert row["value_mean"] == pytest.approx(np.mean(values))
+    assert row["speedup_mean"] == pytest.approx(np.mean([base / v for v in values]))
+    assert row["speedup_std"] == pytest.approx(np.std([base / v for v in values], ddof=1))
+    trad = t[(t["run"] == "traditional") & (t["clock"] == "time")]
+    assert trad["speedup_mean"].tolist() == pytest.approx([1.0, 1.0, 1.0])
+
+
+def test_a_seed_that_never_reaches_is_counted_not_averaged():
+    sbs = [make_run(acc=(0.5, 0.9, 0.95), seed=0, name="SB"),
+           make_run(acc=(0.5, 0.7, 0.85), seed=1, name="SB")]  # never reaches 0.88
+    unif = [make_run("uniform", acc=(0.5, 0.6, 0.7), seed=s, name="uniform") for s in (0, 1)]
+    t = A.speedup_table([traditional(), *sbs, *unif], clocks=("backprops",))
+    sb = t[(t["run"] == "SB") & (t["factor"] == 1.2)].iloc[0]
+    base = 200 + 100 * (0.08 / 0.10)
+    assert (sb["seeds"], sb["reached"]) == (2, 1)
+    assert sb["speedup_mean"] == pytest.approx(base / (100 + 50 * (0.38 / 0.40)))
+    assert math.isnan(sb["speedup_std"])
+    u = t[(t["run"] == "uniform") & (t["factor"] == 1.2)].iloc[0]
+    assert u["reached"] == 0 and math.isnan(u["speedup_mean"]) and math.isnan(u["value_mean"])
+    text = A.format_table(t).set_index(["run", "factor"])["speedup"]
+    assert text[("uniform", "×1.2")] == "never reached"
+    assert text[("SB", "×1.2")] == f"{base / 147.5:.3f} (1 of 2 reached)"
+    assert text[("SB", "×1.4")].endswith("(1 of 2 reached)")  # 0.86: seed 1 stops at 0.85
+
+
+def test_an_explicit_accuracy_target_is_one_threshold_without_factor():
+    t = A.speedup_table([traditional(), make_run(name="SB")], target=0.8, clocks=("backprops",))
+    assert len(t) == 2 and t["factor"].isna().all() and (t["target"] == 0.8).all()
     sb = t[t["run"] == "SB"].iloc[0]
-    # trad reaches 0.90 at 200 + 100*(0.10/0.11); SB seeds at 200 and 100 + 50*(0.2/0.2) = 150
-    base = 200 + 100 * (0.10 / 0.11)
-    assert sb["seeds"] == 2 and sb["reached"] == 2
-    assert sb["value_mean"] == pytest.approx(175.0)
-    assert sb["speedup_mean"] == pytest.approx((base / 200 + base / 150) / 2)
-    assert sb["speedup_std"] == pytest.approx(np.std([base / 200, base / 150], ddof=1))
+    assert sb["value_mean"] == pytest.approx(150 + 50 * 0.1 / 0.2)  # SB: 0.7 -> 0.9 in epoch 3
+    with pytest.raises(ConfigError, match="target"):
+        A.speedup_table([traditional()], target=97)
 
 
-def test_default_target_needs_a_traditional_run():
+def test_paper_targets_need_a_traditional_run():
     with pytest.raises(ConfigError, match="traditional"):
         A.speedup_table([make_run()])
+
+
+def test_each_mislabel_fraction_is_compared_with_its_own_traditional_runs():
+    runs = [traditional(acc=(0.5, 0.8, 0.9)), traditional(acc=(0.5, 0.6, 0.7),
+                                                          mislabel_fraction=0.2),
+            make_run(acc=(0.5, 0.7, 0.75), name="SB", mislabel_fraction=0.2)]
+    t = A.speedup_table(runs, clocks=("backprops",))
+    noisy = t[(t["mislabel_fraction"] == 0.2) & (t["factor"] == 1.1)]
+    assert noisy["target"].tolist() == pytest.approx([0.67, 0.67])  # 1 - 1.1 * 0.3
+    assert noisy.set_index("run")["reached"].to_dict() == {"traditional": 1, "SB": 1}
+
+
+def test_comparison_table_pools_seeds_and_shows_speedups_at_each_factor():
+    runs = [traditional(seed=s) for s in (0, 1)] + [
+        make_run(acc=(0.5, 0.9, 0.95), seed=0, name="SB"),
+        make_run(acc=(0.5, 0.7, 0.85), seed=1, name="SB")]
+    t = A.comparison_table(runs)
+    assert t["run"].tolist() == ["traditional", "SB"] and t["seeds"].tolist() == [2, 2]
+    sb = t.set_index("run").loc["SB"]
+    assert sb["final_accuracy_mean"] == pytest.approx(0.9)
+    assert sb["final_accuracy_std"] == pytest.approx(np.std([0.95, 0.85], ddof=1))
+    assert sb["speedup_time_x1.2_reached"] == 1
+    assert "No uniform control" in t.attrs["caption"]
+    text = A.format_table(t).set_index("run")
+    assert text.loc["SB", "speedup_time_x1.2"].endswith("(1 of 2 reached)")
+    assert text.loc["SB", "final_accuracy"] == f"0.900 ± {np.std([0.95, 0.85], ddof=1):.3f}"
+    with_control = A.comparison_table(runs + [make_run("uniform", name="uniform")])
+    assert "No uniform control" not in with_control.attrs["caption"]
+
+
+def test_format_stat_spells_out_reach():
+    assert A.format_stat(1.5, 0.25, n=3, reached=3) == "1.500 ± 0.250"
+    assert A.format_stat(float("nan"), float("nan"), n=3, reached=0) == "never reached"
+    assert A.format_stat(1.5, float("nan"), n=3, reached=1) == "1.500 (1 of 3 reached)"
+    assert A.format_stat(12345.0, 678.0) == "12,345 ± 678"
 
 
 def test_cost_model_prediction_and_measured_f_over_t():
@@ -94,6 +171,15 @@ def test_keep_table_against_one_over_beta_plus_one():
     assert t["expected_keep"].iloc[0] == 0.5
     assert t["realised_keep"].iloc[0] == pytest.approx(0.5)
     assert t["ratio"].iloc[0] == pytest.approx(1.0)
+
+
+def test_keep_table_pooled_over_seeds():
+    runs = [make_run(beta=1.0, seed=0, name="SB"),
+            make_run(beta=1.0, seed=1, name="SB", backprops=(100, 30, 50))]
+    t = A.keep_table(runs, pooled=True)
+    assert len(t) == 1 and t["seeds"].iloc[0] == 2
+    assert t["realised_keep_mean"].iloc[0] == pytest.approx((0.5 + 0.4) / 2)
+    assert t["realised_keep_std"].iloc[0] == pytest.approx(np.std([0.5, 0.4], ddof=1))
 
 
 def test_selection_ranking_breaks_ties_by_index():

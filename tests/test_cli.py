@@ -72,15 +72,22 @@ def test_every_config_field_has_a_flag_of_the_same_name():
         assert "--" + f.name.replace("_", "-") in flags
 
 
-def test_demo_prints_the_comparison_table_and_writes_runs_and_report(capsys, tmp_path):
-    assert main(["demo", "--epochs", "4", "--out", str(tmp_path)]) == 0
+def test_demo_prints_two_stories_and_writes_runs_and_report(capsys, tmp_path):
+    assert main(["demo", "--epochs", "3", "--seeds", "0,1", "--mislabel-fractions", "0.2",
+                 "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    for name in ("SB", "Stale-SB n=3", "uniform (matched)", "traditional", "final_accuracy",
-                 "backprops", "mislabel_pick_rate", "detection_precision_at_k"):
-        assert name in out
-    assert len(list(tmp_path.glob("*/config.json"))) == 4
+    clean, mislabeled = out.split("(a) Clean data")[1].split("(b) Mislabeled data")
+    for name in ("SB", "Stale-SB n=3", "uniform (matched)", "traditional", "speedup ×1.2",
+                 "final accuracy", " n "):
+        assert name in clean
+    for name in ("SB", "traditional", "20%", "mislabel pick rate", "final accuracy"):
+        assert name in mislabeled
+    assert "uniform" not in mislabeled  # story (b): SB against traditional only
+    assert len(list(tmp_path.glob("clean/*/config.json"))) == 8  # 4 runs x 2 seeds
+    assert len(list(tmp_path.glob("mislabeled/*/config.json"))) == 4  # 2 runs x 2 seeds
     report = (tmp_path / "report.html").read_text()
     assert "<script src=" not in report and "Summary" in report  # offline: plotly.js inline
+    assert "Speedup at the paper" in report and " ± " in report
 
 
 def test_a_real_process_shows_no_traceback_for_a_user_mistake(tmp_path):

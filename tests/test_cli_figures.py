@@ -37,6 +37,20 @@ def test_figures_of_a_sweep_folder_include_comparisons(sweep_dir, tmp_path, chro
     assert (tmp_path / "traditional" / "learning_curve.csv").is_file()
 
 
+def test_figures_of_several_runs_write_the_pooled_tables(sweep_dir, tmp_path, chromium):
+    import pandas as pd
+
+    assert main(["figures", str(sweep_dir), "--out", str(tmp_path), "--format", "svg"]) == 0
+    speedups = pd.read_csv(tmp_path / "speedup_table.csv")
+    assert set(speedups["factor"]) == {1.1, 1.2, 1.4}
+    assert set(speedups["clock"]) == {"time", "backprops", "cost"}
+    assert {"seeds", "reached", "speedup_mean", "speedup_std"} <= set(speedups.columns)
+    table = pd.read_csv(tmp_path / "comparison_table.csv")
+    assert "final_accuracy_std" in table and "speedup_time_x1.2_reached" in table
+    curves = pd.read_csv(tmp_path / "learning_curves_time.csv")
+    assert {"seeds", "y_mean", "y_std"} <= set(curves.columns)  # seeds pooled
+
+
 def test_not_a_run_folder_is_one_line(tmp_path, capsys):
     assert main(["figures", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err

@@ -20,15 +20,50 @@ def runs():
             train(base.replace(policy="all", name="traditional"))]
 
 
+@pytest.fixture(scope="module")
+def seeded():
+    """Two seeds each of SB and traditional on clean digits."""
+    base = RunConfig(dataset="digits", model="mlp", epochs=3, device="cpu", batch_size=64)
+    return [train(base.replace(policy=p, seed=s, name=n)) for p, n in
+            (("sb", "SB"), ("all", "traditional")) for s in (0, 1)]
+
+
 def names(fig: go.Figure) -> list[str]:
     return [t.name for t in fig.data]
 
 
-def test_speedup_bars_one_trace_per_clock(runs):
-    fig = F.speedup_bars(runs)
-    assert [t.type for t in fig.data] == ["bar"] * 3
-    assert list(fig.data[0].x) == ["SB", "SB β=1"]  # traditional is the baseline, not a bar
-    assert set(F.figure_data(fig)["clock"]) == {"time", "backprops", "cost"}
+def test_speedup_bars_one_panel_per_clock_one_bar_per_paper_factor(seeded):
+    fig = F.speedup_bars(seeded)
+    assert [t.name for t in fig.data] == ["final error ×1.1", "final error ×1.2",
+                                         "final error ×1.4"] * 3
+    assert {t.xaxis for t in fig.data} == {"x", "x2", "x3"}
+    assert list(fig.data[0].x) == ["SB"]  # traditional is the baseline, not a bar
+    data = F.figure_data(fig)
+    assert set(data["clock"]) == {"time", "backprops", "cost"} and (data["seeds"] == 2).all()
+
+
+def test_speedup_bars_say_never_reached_instead_of_a_number(seeded):
+    fig = F.speedup_bars(seeded, target=0.9999, clocks=("time",))  # nobody gets there
+    (bar,) = fig.data
+    assert bar.text == ("never reached",) and bar.y == (0.0,)
+    assert "never reached" in bar.hovertext[0] and "nan" not in bar.hovertext[0].lower()
+
+
+def test_seed_curves_pool_seeds_into_a_mean_line_and_a_band(seeded):
+    fig = F.seed_curves(seeded, x="backprops")
+    lines = [t for t in fig.data if t.showlegend is not False]
+    assert [t.name for t in lines] == ["SB (n=2)", "traditional (n=2)"]
+    bands = [t for t in fig.data if t.fill == "tonexty"]
+    assert len(bands) == 2  # one band per series
+    data = F.figure_data(fig)
+    sb = data[data["run"] == "SB"]
+    accs = [r.metrics["test_accuracy"].to_numpy() for r in seeded[:2]]
+    assert sb["y_mean"].to_numpy() == pytest.approx((accs[0] + accs[1]) / 2)
+    assert (sb["seeds"] == 2).all()
+    assert len(fig.layout.shapes) == 3  # traditional's final error x 1.1, 1.2, 1.4
+    assert "mean ± std" in fig.layout.title.text
+    with pytest.raises(ConfigError, match="band"):
+        F.seed_curves(seeded, band="iqr")
 
 
 def test_keep_vs_beta_expected_curve_and_realised_points(runs):
@@ -54,6 +89,12 @@ def test_pick_rate_vs_fraction_random_diagonal_and_one_line_per_run(runs):
     fig = F.pick_rate_vs_fraction(runs)
     assert names(fig)[0] == "random (= fraction)"
     assert set(names(fig)[1:]) == {"SB", "SB β=1", "traditional"}
+
+
+def test_time_breakdown_bars_pool_seeds(seeded):
+    fig = F.time_breakdown_bars(seeded)
+    assert list(fig.data[0].x) == ["SB", "traditional"]
+    assert F.figure_data(fig)["seeds"].tolist() == [2, 2]
 
 
 def test_time_breakdown_bars_stack_three_parts(runs):

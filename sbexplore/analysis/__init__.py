@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sbexplore.analysis.comparison import comparison_table
+from sbexplore.analysis.comparison import SUMMARY_METRICS, comparison_table, run_summary
 from sbexplore.analysis.cost_model import (
     DEFAULT_F_OVER_T,
     cost_model_table,
@@ -17,14 +17,24 @@ from sbexplore.analysis.detector import (
     pick_rate_table,
 )
 from sbexplore.analysis.dynamics import training_dynamics
-from sbexplore.analysis.keep import expected_keep, keep_table, matched_keep, realised_keep
+from sbexplore.analysis.formatting import format_stat, format_table
+from sbexplore.analysis.keep import (
+    expected_keep,
+    keep_table,
+    matched_keep,
+    matched_keeps,
+    realised_keep,
+)
 from sbexplore.analysis.naming import series_name
 from sbexplore.analysis.ranking import least_selected, most_selected, selection_ranking
 from sbexplore.analysis.time_breakdown import time_breakdown
 from sbexplore.analysis.time_to_accuracy import (
     CLOCKS,
+    PAPER_FACTORS,
     clock,
-    default_target,
+    error_targets,
+    final_accuracy,
+    speedup_caption,
     speedup_table,
     time_to_accuracy,
     time_to_accuracy_table,
@@ -32,9 +42,10 @@ from sbexplore.analysis.time_to_accuracy import (
 
 __all__ = [
     "CLOCKS", "DEFAULT_F_OVER_T", "clock", "comparison_table", "cost_model_table", "cost_units",
-    "default_target",
+    "error_targets", "final_accuracy", "format_stat", "format_table", "PAPER_FACTORS",
+    "run_summary", "speedup_caption", "SUMMARY_METRICS",
     "detection_at_mislabel_count", "expected_keep", "keep_table", "least_selected",
-    "matched_keep", "measured_f_over_t", "mislabel_detection", "most_selected",
+    "matched_keep", "matched_keeps", "measured_f_over_t", "mislabel_detection", "most_selected",
     "pick_rate_table", "pooled_f_over_t", "predicted_epoch_ratio", "realised_keep",
     "selection_ranking", "series_name", "speedup_table", "time_breakdown", "time_to_accuracy",
     "time_to_accuracy_table", "training_dynamics",

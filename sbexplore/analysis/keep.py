@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sbexplore.analysis.epochs import after_priming
+from sbexplore.analysis.naming import series_name
 from sbexplore.records import Run
 
 
@@ -22,8 +23,16 @@ def matched_keep(run: Run) -> float:
     k = realised_keep(run)
     if not k == k:
         raise ValueError(f"run {run.name!r} has no epochs after priming: train it longer "
-                         "than prime_epochs to measure its keep fraction")
+                         "than its priming epochs to measure its keep fraction")
     return min(1.0, max(k, 1e-6))
+
+
+def matched_keeps(runs: list[Run]) -> pd.Series:
+    """Per run series (seeds pooled): the mean `matched_keep` over its seeds, so one uniform
+    control per SB setting serves every seed."""
+    keeps = pd.Series([matched_keep(r) for r in runs], index=[series_name(r) for r in runs],
+                      dtype=float)
+    return keeps.groupby(level=0, sort=False).mean()
 
 
 def expected_keep(run: Run) -> float:
@@ -36,13 +45,24 @@ def expected_keep(run: Run) -> float:
     return cfg.resolved_keep
 
 
-def keep_table(runs: list[Run]) -> pd.DataFrame:
-    """Per run: beta, staleness, the expected keep (1/(beta+1) for SB) and the realised one."""
-    rows = [{"run": r.name, "policy": r.config.policy, "beta": r.config.beta,
-             "staleness": r.config.staleness, "seed": r.config.seed,
+def keep_table(runs: list[Run], pooled: bool = False) -> pd.DataFrame:
+    """Per run: beta, staleness, the expected keep (1/(beta+1) for SB) and the realised one.
+    `pooled=True`: one row per run series (seeds pooled) with seeds (n) and
+    `realised_keep_mean/_std`, `ratio_mean/_std` (print with `analysis.format_table`)."""
+    rows = [{"run": series_name(r) if pooled else r.name, "policy": r.config.policy,
+             "beta": r.config.beta, "staleness": r.config.staleness, "seed": r.config.seed,
              "expected_keep": expected_keep(r), "realised_keep": realised_keep(r)}
             for r in runs]
-    df = pd.DataFrame(rows)
-    if len(df):
-        df["ratio"] = df["realised_keep"] / df["expected_keep"]
-    return df
+    df = pd.DataFrame(rows, columns=["run", "policy", "beta", "staleness", "seed",
+                                     "expected_keep", "realised_keep"])
+    df["ratio"] = df["realised_keep"] / df["expected_keep"]
+    if not pooled:
+        return df
+    g = df.groupby("run", sort=False)
+    out = g.agg(policy=("policy", "first"), beta=("beta", "first"),
+                staleness=("staleness", "first"), seeds=("seed", "size"),
+                expected_keep=("expected_keep", "first"),
+                realised_keep_mean=("realised_keep", "mean"),
+                realised_keep_std=("realised_keep", "std"),
+                ratio_mean=("ratio", "mean"), ratio_std=("ratio", "std"))
+    return out.reset_index()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sbexplore.errors import UserError
+from sbexplore.fileio import atomic_write
 from sbexplore.records import Run, is_run_dir, load_run
 
 
@@ -44,6 +45,24 @@ def find_runs(paths: list[str]) -> list[Run]:
     return runs
 
 
+def write_tables(runs: list[Run], out: str) -> list[Path]:
+    """Several runs: the pooled comparison and speedup tables (seeds pooled; NaN where no seed
+    reached a target, `reached` counts those that did) as CSV next to the figures."""
+    from sbexplore.analysis import comparison_table, speedup_table
+
+    if len(runs) < 2:
+        return []
+    tables = {"comparison_table": comparison_table(runs)}
+    if any(r.config.policy == "all" for r in runs):
+        tables["speedup_table"] = speedup_table(runs)
+    paths = []
+    for name, df in tables.items():
+        path = Path(out) / f"{name}.csv"
+        atomic_write(path, df.to_csv(index=False).encode())
+        paths.append(path)
+    return paths
+
+
 def main(args: argparse.Namespace) -> int:
     from sbexplore.export import export_all, parse_formats
     from sbexplore.figures import figures_for
@@ -57,6 +76,8 @@ def main(args: argparse.Namespace) -> int:
     runs = find_runs(args.runs)
     figs = figures_for(runs)
     written = export_all(figs, args.out, formats, args.width, args.height, args.scale)
-    print(f"{len(figs)} figures of {len(runs)} run(s) in {', '.join(formats)} (+ csv): "
+    written += write_tables(runs, args.out)
+    print(f"{len(figs)} figures of {len(runs)} run(s) in {', '.join(formats)} (+ csv, and the "
+          "comparison and speedup tables for several runs): "
           f"{len(written)} files in {args.out} ({time.perf_counter() - t:.1f}s)")
     return 0

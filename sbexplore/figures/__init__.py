@@ -9,6 +9,9 @@ from sbexplore.figures.catalog import comparison_figures, figures_for, run_figur
 from sbexplore.figures.comparison import (
     keep_vs_beta,
     pick_rate_vs_fraction,
+    pooled_curves,
+    seed_curves,
+    series_labels,
     speedup_bars,
     time_breakdown_bars,
 )
@@ -25,6 +28,7 @@ from sbexplore.figures.style import styled
 __all__ = [
     "attach_data", "comparison_figures", "data_map", "detection_curve", "figure_data",
     "figures_for", "keep_vs_beta", "learning_curves", "loss_histogram", "mislabel_pick_rate",
-    "pick_rate_vs_fraction", "run_figures", "selected_images", "selection_rule", "speedup_bars",
+    "pick_rate_vs_fraction", "pooled_curves", "run_figures", "seed_curves",
+    "series_labels", "selected_images", "selection_rule", "speedup_bars",
     "styled", "time_breakdown_bars",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from sbexplore.analysis.epochs import after_priming
 from sbexplore.records import Run
 
 
@@ -22,7 +23,7 @@ def run_figures(run: Run, prefix: str = "") -> dict[str, go.Figure]:
     from sbexplore.figures.examples import data_map, detection_curve, selected_images
 
     has_mis = bool(run.examples["mislabeled"].astype(bool).any()) if len(run.examples) else False
-    selects = run.config.policy != "all" and len(run.metrics) > run.config.prime_epochs
+    selects = selected_after_priming(run)
     figs: dict[str, go.Figure] = {"learning_curve": live.learning_curves([run])}
     if len(run.hist):
         figs["loss_histogram"] = live.loss_histogram(run)
@@ -39,19 +40,26 @@ def run_figures(run: Run, prefix: str = "") -> dict[str, go.Figure]:
     return {prefix + k: v for k, v in figs.items()}
 
 
+def selected_after_priming(run: Run) -> bool:
+    """Whether the run selected (not traditional) for at least one epoch after priming."""
+    return run.config.policy != "all" and bool(len(after_priming(run)))
+
+
 def comparison_figures(runs: list[Run]) -> dict[str, go.Figure]:
-    """Figures across runs: learning curves on three clocks, speedup (with a traditional run),
-    keep against β, pick rate against mislabel fraction, time breakdown, detection."""
+    """Figures across runs (seeds pooled): learning curves with bands on three clocks, speedup at
+    the paper's targets (with a traditional run), keep against β, pick rate against mislabel
+    fraction, time breakdown, detection."""
     from sbexplore.figures import live
     from sbexplore.figures.comparison import (
         keep_vs_beta,
         pick_rate_vs_fraction,
+        seed_curves,
         speedup_bars,
         time_breakdown_bars,
     )
     from sbexplore.figures.examples import detection_curve
 
-    figs: dict[str, go.Figure] = {f"learning_curves_{x}": live.learning_curves(runs, x=x)
+    figs: dict[str, go.Figure] = {f"learning_curves_{x}": seed_curves(runs, x=x)
                                   for x in ("epoch", "backprops", "time")}
     if any(r.config.policy == "all" for r in runs) and any(r.config.policy != "all"
                                                            for r in runs):
@@ -64,8 +72,7 @@ def comparison_figures(runs: list[Run]) -> dict[str, go.Figure]:
         figs["mislabel_pick_rate"] = live.mislabel_pick_rate(mis)
         if len({r.config.mislabel_fraction for r in mis}) > 1:
             figs["pick_rate_vs_fraction"] = pick_rate_vs_fraction(mis)
-        detect = [r for r in mis if r.config.policy != "all"
-                  and len(r.metrics) > r.config.prime_epochs]
+        detect = [r for r in mis if selected_after_priming(r)]
         if detect:
             figs["mislabel_detection"] = detection_curve(detect)
     figs["time_breakdown"] = time_breakdown_bars(runs)
