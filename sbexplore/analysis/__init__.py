@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sbexplore.analysis.cleanlab_baseline import CleanlabResult, cleanlab_baseline
 from sbexplore.analysis.comparison import comparison_table
 from sbexplore.analysis.cost_model import (
     DEFAULT_F_OVER_T,
@@ -12,12 +13,17 @@ from sbexplore.analysis.cost_model import (
     predicted_epoch_ratio,
 )
 from sbexplore.analysis.detector import (
+    DEFAULT_SCORE,
     detection_at_mislabel_count,
+    detector_results,
+    detector_table,
+    label_suspects,
     mislabel_detection,
     pick_rate_table,
 )
 from sbexplore.analysis.dynamics import training_dynamics
 from sbexplore.analysis.keep import expected_keep, keep_table, matched_keep, realised_keep
+from sbexplore.analysis.label_errors import SCORES, available_scores, detector_scores
 from sbexplore.analysis.naming import series_name
 from sbexplore.analysis.ranking import least_selected, most_selected, selection_ranking
 from sbexplore.analysis.time_breakdown import time_breakdown
@@ -31,6 +37,8 @@ from sbexplore.analysis.time_to_accuracy import (
 )
 
 __all__ = [
+    "DEFAULT_SCORE", "SCORES", "CleanlabResult", "available_scores", "cleanlab_baseline",
+    "detector_results", "detector_scores", "detector_table", "label_suspects",
     "CLOCKS", "DEFAULT_F_OVER_T", "clock", "comparison_table", "cost_model_table", "cost_units",
     "default_target",
     "detection_at_mislabel_count", "expected_keep", "keep_table", "least_selected",
