@@ -92,7 +92,7 @@ def test_training_dynamics_uses_recorded_probabilities_when_present():
 
 
 # -- real runs on digits ------------------------------------------------------------------------
-DIGITS = dict(dataset="digits", model="cnn", epochs=6, device="cpu", batch_size=64, lr=0.05)
+DIGITS = dict(dataset="digits", model="mlp", epochs=6, device="cpu", batch_size=64, lr=0.05)
 
 
 @pytest.fixture(scope="module")

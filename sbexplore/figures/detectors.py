@@ -44,7 +44,8 @@ def detector_pr_curves(items: Any, scores: list[str] | None = None) -> go.Figure
     dashes = ["solid", "dash", "dot", "dashdot", "longdash"]
     for j, (label, d_item) in enumerate(df.groupby("item", sort=False)):
         for s, d in d_item.groupby("score", sort=False):
-            name = s if df["item"].nunique() == 1 or s == "cleanlab" else f"{s} · {label}"
+            shared = df.loc[df["score"] == s, "item"].nunique() > 1
+            name = f"{s} · {label}" if shared else s
             fig.add_scatter(x=d["recall"], y=d["precision"], mode="lines", name=name,
                             line=dict(color=PALETTE[score_names.index(s) % len(PALETTE)],
                                       dash=dashes[j % len(dashes)]),
