@@ -7,7 +7,8 @@ import sys
 from typing import Any
 
 from sbexplore.cli.config_flags import add_config_flags, config_from_args
-from sbexplore.trainer import Callback, Trainer
+from sbexplore.recorder import Callback, Recorder
+from sbexplore.trainer import Trainer
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -26,11 +27,11 @@ class EpochPrinter(Callback):
         self._stream = stream
         self.bar = sys.stderr.isatty() if bar is None else bar
 
-    def on_step(self, trainer: Trainer) -> None:
+    def on_step(self, trainer: Recorder) -> None:
         if not self.bar:
             return
-        done = min(trainer.n, trainer._epoch_pos + trainer.cfg.batch_size)
-        steps = -(-trainer.n // trainer.cfg.batch_size)
+        done = min(trainer.n, trainer.batch_in_epoch * trainer.cfg.batch_size)
+        steps = trainer.steps_per_epoch
         if steps >= 50:
             filled = int(30 * done / trainer.n)
             sys.stderr.write(f"\r  epoch {trainer.epoch + 1} [{'#' * filled}{'.' * (30 - filled)}]"
@@ -41,7 +42,7 @@ class EpochPrinter(Callback):
     def stream(self):
         return self._stream or sys.stdout
 
-    def on_epoch(self, trainer: Trainer, row: dict[str, Any]) -> None:
+    def on_epoch(self, trainer: Recorder, row: dict[str, Any]) -> None:
         if self.bar:
             sys.stderr.write("\r" + " " * 60 + "\r")
         pick = row["mislabel_pick_rate"]
