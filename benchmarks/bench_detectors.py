@@ -21,19 +21,18 @@ from sbexplore.errors import ConfigError
 
 
 def configs(a: argparse.Namespace) -> list[RunConfig]:
+    base = RunConfig(dataset=a.dataset, data_root=a.data_root, train_subset=a.train_subset,
+                     model=a.model, epochs=a.epochs, device=a.device)
     out = []
     for mode in a.modes.split(","):
-        for f in (float(x) for x in a.fractions.split(",")):
-            for seed in (int(s) for s in a.seeds.split(",")):
-                extra = {} if mode == "flip" else {"mislabel_mode": mode}
-                try:
-                    out.append(RunConfig(dataset=a.dataset, data_root=a.data_root,
-                                         train_subset=a.train_subset, model=a.model,
-                                         epochs=a.epochs, device=a.device, seed=seed,
-                                         mislabel_fraction=f, **extra))
-                except (ConfigError, TypeError) as exc:
-                    print(f"# skipped mislabel_mode={mode}: {exc}")
-                    break
+        extra = {} if mode == "flip" else {"mislabel_mode": mode}
+        try:
+            base.replace(**extra)
+        except (ConfigError, TypeError) as exc:
+            print(f"# skipped mislabel_mode={mode}: {exc}")
+            continue
+        out += [base.replace(seed=int(s), mislabel_fraction=float(f), **extra)
+                for f in a.fractions.split(",") for s in a.seeds.split(",")]
     return out
 
 
