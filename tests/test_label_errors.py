@@ -66,6 +66,7 @@ def test_prob_margin_is_the_lower_bound_from_given_prob_and_argmax():
 def test_probability_scores_need_recorded_probabilities():
     run = hand_run(probs=False)
     assert "mean_prob" not in A.available_scores(run)
+    assert A.default_score(run) == A.FALLBACK_SCORE and A.default_score(hand_run()) == "margin"
     with pytest.raises(ConfigError, match="needs recorded probabilities"):
         A.mislabel_detection(run, score="margin")
     with pytest.raises(ConfigError, match="score='nope' is not allowed"):
@@ -168,13 +169,13 @@ def test_suspects_gallery_shows_given_and_predicted_labels(digits_runs):
 
 # -- MNIST (shared data) -----------------------------------------------------------------------
 def test_mnist_real_label_suspects_without_injected_noise(shared_data):
-    cfg = RunConfig(dataset="mnist", data_root=str(shared_data), train_subset=3000, epochs=3,
+    cfg = RunConfig(dataset="mnist", data_root=str(shared_data), train_subset=4000, epochs=3,
                     model="cnn", device="cpu")
     run = train(cfg)
-    top = A.label_suspects(run, A.DEFAULT_SCORE, k=8)
+    top = A.label_suspects(run, k=8)
     assert not top["mislabeled"].any()  # nothing injected: these are the data's own suspects
     fig = suspects_gallery(run, k=8)
     assert sum(t.type == "image" for t in fig.data) == 8
-    # the network disagrees with the given label far more often among suspects than overall
+    # the network disagrees with the given label more often among suspects than overall
     pred, label = run.preds[-1], run.examples["label"].to_numpy()
-    assert (top["pred"] != top["label"]).mean() > 2 * (pred != label).mean()
+    assert (top["pred"] != top["label"]).mean() > min(0.9, 2 * (pred != label).mean())

@@ -15,8 +15,19 @@ from sbexplore.analysis.naming import series_name
 from sbexplore.errors import ConfigError
 from sbexplore.records import Run
 
-# Chosen by measurement (benchmarks/bench_detectors.py, BENCHMARKS.md "Label-error detectors").
-DEFAULT_SCORE = "mean_loss"
+# Chosen by measurement (benchmarks/bench_detectors.py, BENCHMARKS.md "Label-error detectors"):
+# the highest mean average precision at 10% and 20% flips; runs recorded without probabilities
+# fall back to the best score from losses alone.
+DEFAULT_SCORE = "margin"
+FALLBACK_SCORE = "mean_loss"
+
+
+def default_score(item: Any) -> str:
+    """`DEFAULT_SCORE` when the run recorded probabilities, else `FALLBACK_SCORE`; a baseline
+    result's own score."""
+    if not isinstance(item, Run):
+        return item.score_names[0]
+    return DEFAULT_SCORE if DEFAULT_SCORE in available_scores(item) else FALLBACK_SCORE
 
 
 def scores_of(item: Any) -> pd.DataFrame:
@@ -26,10 +37,11 @@ def scores_of(item: Any) -> pd.DataFrame:
 
 
 def mislabel_detection(run: Any, ks: list[int] | None = None,
-                       score: str = DEFAULT_SCORE) -> pd.DataFrame:
-    """Precision and recall of flagging the k examples most suspicious by `score`, for each k
-    (default 1..N), with the base rate (the precision of a random guess). `run`: a Run or a
-    `CleanlabResult` (score "cleanlab")."""
+                       score: str | None = None) -> pd.DataFrame:
+    """Precision and recall of flagging the k examples most suspicious by `score` (None:
+    `default_score(run)`), for each k (default 1..N), with the base rate (a random guess's
+    precision). `run`: a Run or a `CleanlabResult` (score "cleanlab")."""
+    score = score or default_score(run)
     _check(run, score)
     ranked = _ranked(run, score)
     mis = ranked["mislabeled"].to_numpy(bool)
@@ -46,7 +58,7 @@ def mislabel_detection(run: Any, ks: list[int] | None = None,
                          "base_rate": n_mis / n})
 
 
-def detection_at_mislabel_count(run: Any, score: str = DEFAULT_SCORE) -> pd.Series:
+def detection_at_mislabel_count(run: Any, score: str | None = None) -> pd.Series:
     """Precision (= recall) at k = the number of injected mislabels."""
     k = int(scores_of(run)["mislabeled"].astype(bool).sum())
     return mislabel_detection(run, [max(k, 1)], score).iloc[0]
@@ -156,10 +168,11 @@ def _run_time(item: Any) -> float:
 
 
 
-def label_suspects(item: Any, score: str = DEFAULT_SCORE, k: int = 16) -> pd.DataFrame:
-    """The k examples most suspicious by `score` (a Run, or a `CleanlabResult` with score
-    "cleanlab"): index, labels, `pred` (-1 unknown), the score, and `rank`. No injected
+def label_suspects(item: Any, score: str | None = None, k: int = 16) -> pd.DataFrame:
+    """The k examples most suspicious by `score` (None: `default_score`) of a Run or a
+    `CleanlabResult`: index, labels, `pred` (-1 unknown), the score, and `rank`. No injected
     mislabels needed: this is how real label errors are found."""
+    score = score or default_score(item)
     if not isinstance(k, int) or k < 1:
         raise ConfigError(f"k={k!r} is not allowed: an integer >= 1")
     _check(item, score)

@@ -14,17 +14,19 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from sbexplore.analysis.detector import DEFAULT_SCORE, label_suspects
+from sbexplore.analysis.detector import default_score, label_suspects
 from sbexplore.figures.data import attach_data
 from sbexplore.figures.style import MISLABELED_COLOR, styled
 
 
-def suspects_gallery(item: Any, score: str = DEFAULT_SCORE, k: int = 16, cols: int = 8,
+def suspects_gallery(item: Any, score: str | None = None, k: int = 16, cols: int = 8,
                      tile_px: int = 110) -> go.Figure:
     """The k examples of a Run (or `CleanlabResult`) most suspicious by `score`: each titled
-    "given → predicted" (red when they differ) and the score; injected flips add the true label."""
+    "given → predicted" (red when they differ) and the score (None: `default_score`);
+    injected flips add the true label."""
     from sbexplore.data import raw_image
 
+    score = score or default_score(item)
     df = label_suspects(item, score, k)
     cfg = item.config
     classes = list(getattr(item, "classes", []) or [])
