@@ -40,7 +40,8 @@ from sbexplore.analysis.time_to_accuracy import (
 
 __all__ = [
     "DEFAULT_SCORE", "FALLBACK_SCORE", "SCORES", "CleanlabResult", "available_scores",
-    "cleanlab_baseline", "default_score", "detector_results", "detector_scores", "detector_table", "label_suspects",
+    "cleanlab_baseline", "default_score", "detector_results", "detector_scores",
+    "detector_table", "label_suspects",
     "CLOCKS", "DEFAULT_F_OVER_T", "clock", "comparison_table", "cost_model_table", "cost_units",
     "default_target",
     "detection_at_mislabel_count", "expected_keep", "keep_table", "least_selected",
