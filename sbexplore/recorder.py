@@ -244,8 +244,10 @@ class Recorder:
         self.control.end_epoch()
         return row
 
-    def finish(self, status: str = "finished", error: BaseException | None = None) -> Run:
-        """The run ended (`finished`, `stopped` or `failed`): final meta, save, callbacks."""
+    def finish(self, status: str | None = None, error: BaseException | None = None) -> Run:
+        """The run ended: final meta, save, callbacks. `status` defaults to `stopped` when a
+        stop was requested, else `finished`; passing `error` marks it `failed`."""
+        status = status or ("stopped" if self.control.stopping else "finished")
         if error is not None:
             self.error = "".join(traceback.format_exception(type(error), error,
                                                             error.__traceback__))

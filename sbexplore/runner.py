@@ -15,7 +15,7 @@ import pandas as pd
 from torch import nn
 
 from sbexplore.config import RunConfig
-from sbexplore.recorder import STATUSES, Callback
+from sbexplore.recorder import STATUSES, Callback, Recorder
 from sbexplore.records import Run
 from sbexplore.snapshot import GALLERY_SIZE, Snapshot
 from sbexplore.trainer import Trainer
@@ -92,6 +92,11 @@ class BackgroundRun:
                 return "paused" if paused and not self._stop_requested else "running"
             return "paused" if t.recorder.status == "paused" else "running"
         return self.run.status if self.run.status in STATUSES else "finished"
+
+    @property
+    def recorder(self) -> Recorder | None:
+        """The run's Recorder once training started (None before)."""
+        return self.trainer.recorder if self.trainer is not None else None
 
     @property
     def done(self) -> bool:

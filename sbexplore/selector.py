@@ -1,7 +1,7 @@
 """Selective-Backprop in your own PyTorch loop (the built-in Trainer uses exactly this).
 
     sb = Selector(model, num_examples=len(train_set), batch_size=128, beta=2)
-    for epoch in range(epochs):
+    for epoch in sb.epochs(10):                 # ends early if a dashboard stops the run
         for x, y, idx in sb.batches(loader):   # loader yields (inputs, labels, example indices)
             out = model(x)
             losses = loss_fn(out, y)            # reduction="none": one loss per example
@@ -28,6 +28,7 @@ import torch.utils.data
 from torch import nn
 
 from sbexplore.config import POLICIES, RunConfig
+from sbexplore.control import StopTraining
 from sbexplore.errors import ConfigError
 from sbexplore.recorder import Recorder
 from sbexplore.selection import KeepAll, Policy, SelectiveBackprop, make_policy
@@ -147,10 +148,12 @@ class Selector:
         it = iter(loader)
         b = 0
         while True:
-            self._checkpoint()
             try:
+                self._checkpoint()
                 x, y, idx = _unpack(next(it))
-            except StopIteration:
+            except (StopIteration, StopTraining):
+                if self.stopped:
+                    return  # stopped: the epoch ends here, no flush
                 break
             idx = idx.to(self.device)
             if self.priming or isinstance(self.policy, KeepAll):
@@ -194,6 +197,18 @@ class Selector:
             row = self.recorder.end_epoch(test_loss, test_accuracy, **extra)
         self.epoch += 1
         return row
+
+    def epochs(self, n: int) -> Iterator[int]:
+        """`for epoch in sb.epochs(10):` — the epoch numbers, ending early once stopped."""
+        for epoch in range(self.epoch, n):
+            if self.stopped:
+                return
+            yield epoch
+
+    @property
+    def stopped(self) -> bool:
+        """A stop was requested (from a dashboard or `recorder.stop()`)."""
+        return self.recorder is not None and self.recorder.control.stopping
 
     @property
     def progress(self) -> float:

@@ -16,25 +16,25 @@ from typing import Any
 import pandas as pd
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 from sbexplore._version import __version__
 from sbexplore.config import RunConfig
-from sbexplore.control import StopTraining
 from sbexplore.data import TrainData, load_data
 from sbexplore.data.augment import augment_batch
-from sbexplore.data.custom import as_train_data
+from sbexplore.data.custom import as_train_data, stream_train_data, too_large_to_decode
 from sbexplore.data.registry import DATASETS
 from sbexplore.device import autocast, resolve_device, use_bf16, use_channels_last
 from sbexplore.models import build_model
 from sbexplore.recorder import Callback, Recorder
 from sbexplore.records import Run
 from sbexplore.schedule import lr_factor
-from sbexplore.selector import Selector, cross_entropy_per_example
+from sbexplore.selector import Selector, WithIndices, cross_entropy_per_example
 
 EVAL_BATCH = 1024
 _INIT_LOCK = threading.Lock()  # model weights come from the global RNG: one run at a time
 
-__all__ = ["Callback", "StopTraining", "Trainer", "train"]
+__all__ = ["Callback", "Trainer", "train"]
 
 
 class Trainer:
@@ -47,17 +47,25 @@ class Trainer:
 
     def __init__(self, cfg: RunConfig, model: nn.Module | None = None, *, data: Any = None,
                  loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
-                 callbacks: Iterable[Callback] = (), replay: pd.DataFrame | None = None):
+                 callbacks: Iterable[Callback] = (), replay: pd.DataFrame | None = None,
+                 stream: bool | None = None):
         if data is not None and cfg.dataset != "custom":
             cfg = cfg.replace(dataset="custom")
         cfg = cfg.resolved() if hasattr(cfg, "resolved") else cfg
         self.cfg = cfg
         self.device = resolve_device(cfg.device)
-        self.data: TrainData = (as_train_data(data, self.device, cfg) if data is not None
-                                else load_data(cfg, self.device))
+        if stream is None:
+            stream = data is not None and too_large_to_decode(data)
+        self.streaming = bool(stream)
+        if self.streaming:
+            self.data: TrainData = stream_train_data(data, self.device, cfg)
+        elif data is not None:
+            self.data = as_train_data(data, self.device, cfg)
+        else:
+            self.data = load_data(cfg, self.device)
         spec = DATASETS[cfg.dataset]
         x = self.data.x_train
-        images = x.ndim == 4 and x.dtype == torch.uint8
+        images = x.ndim == 4 and x.dtype == torch.uint8 and not self.streaming
         self.augment = (cfg.augment if cfg.augment is not None else spec.augment) if images \
             else "none"
         self.cutout = (cfg.cutout if cfg.cutout is not None else spec.cutout) if images else 0
@@ -153,27 +161,30 @@ class Trainer:
     # -- the loop ------------------------------------------------------------------------
     def fit(self) -> Run:
         """Train for `cfg.epochs` (or until a budget or `stop()`); returns the Run."""
-        status = "finished"
         try:
-            for _ in range(self.cfg.epochs):
+            for _ in self.selector.epochs(self.cfg.epochs):
                 if self._budget_spent():
                     break
                 self._train_epoch()
-                self._end_epoch()
-                if self.recorder.control.stopping:
-                    status = "stopped"
-                    break
-        except StopTraining:
-            status = "stopped"
-            self._end_epoch()  # the stopped epoch, as far as it got
+                self._end_epoch()  # a stopped epoch is recorded as far as it got
         except BaseException as exc:
             self.recorder.finish(error=exc)
             raise
-        return self.recorder.finish(status)
+        return self.recorder.finish()
+
+    def _candidates(self) -> Iterable[Any]:
+        """This epoch's candidate batches: device tensors, or a DataLoader when streaming."""
+        sb, d = self.selector, self.data
+        if not self.streaming:
+            return sb.tensor_batches(d.x_train, d.y_train, self._augment)
+        loader = DataLoader(WithIndices(d.train_set), batch_sampler=sb.batch_sampler(),
+                            pin_memory=self.device.type == "cuda")
+        return ((x.to(self.device, non_blocking=True), d.y_train[i.to(self.device)],
+                 i.to(self.device)) for x, _, i in loader)  # labels as trained (mislabels)
 
     def _train_epoch(self) -> None:
-        sb, d = self.selector, self.data
-        batches = sb.batches(sb.tensor_batches(d.x_train, d.y_train, self._augment))
+        sb = self.selector
+        batches = sb.batches(self._candidates())
         try:
             for x, y, idx in batches:
                 self._set_lr()
@@ -233,8 +244,13 @@ class Trainer:
         self.model.eval()
         total_loss = torch.zeros((), dtype=torch.float64, device=self.device)
         correct = torch.zeros((), dtype=torch.int64, device=self.device)
-        for s in range(0, len(d.y_test), EVAL_BATCH):
-            x, y = d.x_test[s:s + EVAL_BATCH], d.y_test[s:s + EVAL_BATCH]
+        if self.streaming:
+            batches = ((x.to(self.device), y.to(self.device)) for x, y, *_ in
+                       DataLoader(d.test_set, batch_size=EVAL_BATCH))
+        else:
+            batches = ((d.x_test[s:s + EVAL_BATCH], d.y_test[s:s + EVAL_BATCH])
+                       for s in range(0, len(d.y_test), EVAL_BATCH))
+        for x, y in batches:
             with autocast(self.device, self.bf16):
                 out = self.forward(self._prepare(x)).float()
             total_loss += self.loss_fn(out, y).sum().double()
@@ -285,13 +301,14 @@ def _cuda_devices(device: torch.device) -> list[int]:
 def train(cfg: RunConfig | None = None, *, model: nn.Module | None = None, data: Any = None,
           loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
           callbacks: Iterable[Callback] = (), replay: pd.DataFrame | None = None,
-          **overrides: Any) -> Run:
+          stream: bool | None = None, **overrides: Any) -> Run:
     """Train one run to the end (blocking) and return it. `train(epochs=3)` works too.
 
     `data`: your own tensors `(x_train, y_train, x_test, y_test)` or datasets
-    `(train_set, test_set)`; `replay` takes another run's `events` and applies its live changes
-    at the same steps.
+    `(train_set, test_set)` (decoded once to tensors; `stream=True`, or datasets too large to
+    decode, read them through a DataLoader each epoch: slower). `replay` takes another run's
+    `events` and applies its live changes at the same steps.
     """
     cfg = (cfg or RunConfig()).replace(**overrides) if overrides else (cfg or RunConfig())
     return Trainer(cfg, model=model, data=data, loss=loss, callbacks=callbacks,
-                   replay=replay).fit()
+                   replay=replay, stream=stream).fit()

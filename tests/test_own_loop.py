@@ -15,7 +15,7 @@ def _resolved(cfg):
     return cfg.resolved() if hasattr(cfg, "resolved") else cfg
 
 
-def hand_written_run(cfg: sb.RunConfig) -> sb.Run:
+def hand_written_run(cfg: sb.RunConfig, recorder_ready=None) -> sb.Run:
     """A plain PyTorch loop: DataLoader with indices, the user's model, optimizer and loss."""
     cfg = _resolved(cfg)
     dev = torch.device("cpu")
@@ -30,7 +30,9 @@ def hand_written_run(cfg: sb.RunConfig) -> sb.Run:
                                   transform=d.normalize)
     loader = DataLoader(sb.WithIndices(TensorDataset(d.x_train, d.y_train)),
                         batch_sampler=sel.batch_sampler())
-    for _ in range(cfg.epochs):
+    if recorder_ready is not None:
+        recorder_ready(rec)
+    for _ in sel.epochs(cfg.epochs):
         for x, y, idx in sel.batches(loader):
             model.train()
             out = model(d.normalize(x))
@@ -141,3 +143,70 @@ def test_a_user_loss_is_used_for_selection_and_training():
 
     run = sb.train(sb.RunConfig(epochs=3, device="cpu", model="mlp"), loss=smoothed)
     assert run.meta["loss"] == "smoothed" and sum(seen) > 3 * 1438
+
+
+def test_a_user_loops_recorder_drives_the_dashboard_and_its_stop_button():
+    import threading
+
+    from conftest import wait_until
+
+    from sbexplore.ui import Dashboard
+
+    box = {}
+    cfg = sb.RunConfig(epochs=200, device="cpu", model="mlp", mislabel_fraction=0.1)
+    thread = threading.Thread(target=lambda: box.setdefault("run", hand_written_run(
+        cfg, recorder_ready=lambda r: box.setdefault("rec", r))), daemon=True)
+    thread.start()
+    assert wait_until(lambda: "rec" in box and box["rec"].epoch >= 2, 60)
+    rec = box["rec"]
+    dash = Dashboard(run=rec)
+    try:
+        assert dash.refresh(force=True) is not False
+        assert sum(sum(t.y) for t in dash.hist_fig.data if t.y is not None) > 0
+        assert len(dash.curves_fig.data) and len(dash.curves_fig.data[0].x) >= 2
+        dash.controls.beta.value = 4.0  # live steering reaches the user's loop
+        assert wait_until(lambda: rec.live["beta"] == 4.0, 30)
+        dash.runs_list.entries[0].stop.click()
+        thread.join(60)
+    finally:
+        dash.close()
+    run = box["run"]
+    assert run.status == "stopped" and len(run.metrics) < 200
+    assert run.events["field"].tolist() == ["beta"]
+
+
+def test_the_dashboards_start_trains_the_users_model_and_loss():
+    from conftest import wait_until
+    from sbexplore.ui import Dashboard
+
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10))
+    calls = []
+
+    def loss(out, y):
+        calls.append(len(y))
+        return F.cross_entropy(out, y, reduction="none")
+
+    dash = Dashboard(sb.RunConfig(epochs=2, device="cpu"), model=net, loss=loss)
+    try:
+        dash.controls.start.click()
+        run = dash.run
+        assert wait_until(lambda: run.done, 60) and run.status == "finished"
+        assert run.trainer.model is not net and type(run.trainer.model[1]) is torch.nn.Linear
+        assert run.run.meta["loss"] == "loss" and sum(calls) > 1438
+    finally:
+        dash.close()
+
+
+def test_streamed_datasets_give_the_same_run_as_decoded_ones():
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = torch.tensor((X - X.mean(0)) / X.std(0), dtype=torch.float32)
+    y = torch.tensor(y)
+    sets = (TensorDataset(X[:450], y[:450]), TensorDataset(X[450:], y[450:]))
+    cfg = sb.RunConfig(model="mlp", epochs=4, device="cpu", batch_size=32, staleness=2,
+                       mislabel_fraction=0.1)
+    streamed = sb.train(cfg, data=sets, stream=True)
+    decoded = sb.train(cfg, data=sets)
+    assert streamed.same_results(decoded)
+    assert streamed.examples["mislabeled"].sum() == 45

@@ -2,7 +2,9 @@
 
 Decoded once into tensors on the training device (like the registered datasets). uint8 images
 (N, C, H, W) are normalised and augmented as images; any other float inputs (tabular features,
-say) are used as they are.
+say) are used as they are. Datasets too large to decode (over MAX_DECODE_BYTES), or with
+`stream=True`, are read through a DataLoader every epoch instead: slower, and the dataset's own
+transform does any normalisation and augmentation.
 """
 
 from __future__ import annotations
@@ -34,6 +36,52 @@ class TensorData(TrainData):
         if x.dtype == torch.uint8:
             return super().normalize(x)
         return x.float()
+
+
+class StreamedData(TensorData):
+    """Datasets read batch by batch through a DataLoader (too large to decode, or asked to
+    stream): only the labels live in memory. Slower than tensors: each epoch decodes anew."""
+
+    train_set: Any = None
+    test_set: Any = None
+
+
+def stream_train_data(data: Any, device: torch.device, cfg: Any) -> StreamedData:
+    """`(train_set, test_set)` kept as datasets; labels read once (`.targets` if present)."""
+    if not (isinstance(data, (tuple, list)) and len(data) == 2):
+        raise ConfigError("stream=True needs data=(train_set, test_set) map-style datasets")
+    train_set, test_set = data
+    y_tr, y_te = _labels(train_set, "train_set"), _labels(test_set, "test_set")
+    x0 = _tensor(train_set[0][0], "train_set[0] input")
+    num_classes = int(max(y_tr.max(), y_te.max() if len(y_te) else 0)) + 1
+    noisy, flipped = mislabel(y_tr, cfg.mislabel_fraction, num_classes, cfg.seed)
+    out = StreamedData(
+        x_train=x0[None].expand(len(y_tr), *x0.shape), y_train=noisy.to(device),
+        true_train=y_tr.to(device), mislabeled=flipped.to(device),
+        x_test=x0[None].expand(0, *x0.shape), y_test=y_te.to(device),
+        source_index=torch.arange(len(y_tr), device=device),
+        classes=[str(c) for c in range(num_classes)], mean=torch.zeros(1, device=device),
+        std=torch.ones(1, device=device))
+    out.train_set, out.test_set = train_set, test_set
+    return out
+
+
+def _labels(ds: Any, name: str) -> torch.Tensor:
+    targets = getattr(ds, "targets", None)
+    if targets is not None:
+        return torch.as_tensor(targets).long()
+    if not hasattr(ds, "__len__") or not hasattr(ds, "__getitem__"):
+        raise ConfigError(f"{name} must be a map-style dataset (len and [i]), not "
+                          f"{type(ds).__name__}")
+    return torch.tensor([int(ds[i][1]) for i in range(len(ds))], dtype=torch.long)
+
+
+def too_large_to_decode(data: Any) -> bool:
+    """(train_set, test_set) datasets whose training inputs would exceed MAX_DECODE_BYTES."""
+    if not (isinstance(data, (tuple, list)) and len(data) == 2) or not len(data[0]):
+        return False
+    x0 = _tensor(data[0][0][0], "train_set[0] input")
+    return x0.element_size() * x0.numel() * len(data[0]) > MAX_DECODE_BYTES
 
 
 def as_train_data(data: Any, device: torch.device, cfg: Any) -> TrainData:
@@ -87,10 +135,6 @@ def _decode(ds: Any, name: str) -> tuple[torch.Tensor, torch.Tensor]:
     if n == 0:
         return torch.zeros(0), torch.zeros(0, dtype=torch.long)
     x0 = _tensor(ds[0][0], f"{name}[0] input")
-    if x0.element_size() * x0.numel() * n > MAX_DECODE_BYTES:
-        raise DataError(f"{name} would take {x0.element_size() * x0.numel() * n / 2**30:.1f} GiB "
-                        f"as tensors (limit {MAX_DECODE_BYTES / 2**30:.0f} GiB): train with "
-                        "sbexplore.Selector in your own loop over a DataLoader instead")
     xs, ys = [x0], [int(ds[0][1])]
     for i in range(1, n):
         x, y = ds[i][:2]

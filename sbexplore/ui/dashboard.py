@@ -6,6 +6,7 @@ snapshots and updates the FigureWidgets with the traces built by `sbexplore.figu
 
 from __future__ import annotations
 
+import copy
 import html
 import os
 import threading
@@ -96,11 +97,16 @@ SLOW_VIEW_INTERVAL_S = {"curves": 1.0, "gallery": 2.0}
 
 class Dashboard(w.VBox):
     """Start, steer and compare SB runs live. `Dashboard(run=r)` attaches to a run started
-    elsewhere; `Dashboard.load(path)` replays a saved run (or every run of a sweep folder)."""
+    elsewhere (a BackgroundRun, a Recorder of your own loop, a saved Run);
+    `Dashboard.load(path)` replays a saved run (or every run of a sweep folder).
+    `model`, `loss` and `data` make Start train your network (a fresh copy each run), your
+    per-example loss and your data (see `sbexplore.train`)."""
 
     def __init__(self, config: RunConfig | None = None, run: Any = None,
-                 out: str | os.PathLike | None = None, rate: float = MAX_RATE):
+                 out: str | os.PathLike | None = None, rate: float = MAX_RATE, *,
+                 model: Any = None, loss: Any = None, data: Any = None):
         self.base = config or DEFAULT
+        self.model, self.loss, self.data = model, loss, data
         self.out = Path(out) if out else None
         self._lock = threading.RLock()
         self._last_key: Any = None
@@ -186,7 +192,8 @@ class Dashboard(w.VBox):
                     {"policy": cfg.policy, "beta": cfg.beta, "staleness": cfg.staleness,
                      "mislabels": cfg.mislabel_fraction}, cfg.seed)
                 cfg = cfg.replace(out_dir=str(self.out / folder))
-            run = start(cfg)
+            model = copy.deepcopy(self.model) if self.model is not None else None
+            run = start(cfg, model=model, loss=self.loss, data=self.data)
         except ValueError as exc:  # ConfigError and friends: the user's settings
             self._show_error(str(exc), plain=True)
             return None

@@ -8,6 +8,7 @@ from typing import Any
 import ipywidgets as w
 
 from sbexplore.figures.style import run_color
+from sbexplore.recorder import Recorder
 from sbexplore.records import Run
 from sbexplore.watch import FolderRun
 
@@ -84,9 +85,10 @@ class RunList(w.VBox):
         for e in self.entries:
             text = e.status
             err = getattr(e.source, "error", None)
-            if e.live and e.source.trainer is not None and e.active:
-                t = e.source.trainer
-                text = f"{text} · epoch {min(t.epoch + 1, t.cfg.epochs)}/{t.cfg.epochs}"
+            rec = e.source if isinstance(e.source, Recorder) else getattr(e.source, "recorder",
+                                                                          None)
+            if rec is not None and e.active:
+                text = f"{text} · epoch {min(rec.epoch + 1, rec.cfg.epochs)}/{rec.cfg.epochs}"
             if err:
                 text = f"<span style='color:#D55E00'>{text}</span>"
             if e.state.value != text:
