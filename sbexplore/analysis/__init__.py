@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sbexplore.analysis.cleanlab_baseline import CleanlabResult, cleanlab_baseline
 from sbexplore.analysis.comparison import SUMMARY_METRICS, comparison_table, run_summary
 from sbexplore.analysis.cost_model import (
     DEFAULT_F_OVER_T,
@@ -12,7 +13,13 @@ from sbexplore.analysis.cost_model import (
     predicted_epoch_ratio,
 )
 from sbexplore.analysis.detector import (
+    DEFAULT_SCORE,
+    FALLBACK_SCORE,
+    default_score,
     detection_at_mislabel_count,
+    detector_results,
+    detector_table,
+    label_suspects,
     mislabel_detection,
     pick_rate_table,
 )
@@ -25,6 +32,7 @@ from sbexplore.analysis.keep import (
     matched_keeps,
     realised_keep,
 )
+from sbexplore.analysis.label_errors import SCORES, available_scores, detector_scores
 from sbexplore.analysis.naming import series_name
 from sbexplore.analysis.ranking import least_selected, most_selected, selection_ranking
 from sbexplore.analysis.time_breakdown import time_breakdown
@@ -41,6 +49,9 @@ from sbexplore.analysis.time_to_accuracy import (
 )
 
 __all__ = [
+    "DEFAULT_SCORE", "FALLBACK_SCORE", "SCORES", "CleanlabResult", "available_scores",
+    "cleanlab_baseline", "default_score", "detector_results", "detector_scores",
+    "detector_table", "label_suspects",
     "CLOCKS", "DEFAULT_F_OVER_T", "clock", "comparison_table", "cost_model_table", "cost_units",
     "error_targets", "final_accuracy", "format_stat", "format_table", "PAPER_FACTORS",
     "run_summary", "speedup_caption", "SUMMARY_METRICS",

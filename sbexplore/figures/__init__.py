@@ -16,6 +16,7 @@ from sbexplore.figures.comparison import (
     time_breakdown_bars,
 )
 from sbexplore.figures.data import attach_data, figure_data
+from sbexplore.figures.detectors import detector_pr_curves
 from sbexplore.figures.examples import data_map, detection_curve, selected_images
 from sbexplore.figures.live import (
     learning_curves,
@@ -24,11 +25,13 @@ from sbexplore.figures.live import (
     selection_rule,
 )
 from sbexplore.figures.style import styled
+from sbexplore.figures.suspects import suspects_gallery
 
 __all__ = [
-    "attach_data", "comparison_figures", "data_map", "detection_curve", "figure_data",
+    "attach_data", "comparison_figures", "data_map", "detection_curve", "detector_pr_curves",
+    "figure_data",
     "figures_for", "keep_vs_beta", "learning_curves", "loss_histogram", "mislabel_pick_rate",
     "pick_rate_vs_fraction", "pooled_curves", "run_figures", "seed_curves",
     "series_labels", "selected_images", "selection_rule", "speedup_bars",
-    "styled", "time_breakdown_bars",
+    "styled", "suspects_gallery", "time_breakdown_bars",
 ]
