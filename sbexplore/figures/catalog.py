@@ -17,10 +17,13 @@ def slug(text: str) -> str:
 
 def run_figures(run: Run, prefix: str = "") -> dict[str, go.Figure]:
     """One run's own figures: learning curve, loss histogram, pick rate, most / least selected
-    images, data map, mislabel detection and time breakdown (those that apply)."""
+    images, data map, mislabel detection, label-error suspects and time breakdown (those that
+    apply)."""
     from sbexplore.figures import live
     from sbexplore.figures.comparison import time_breakdown_bars
+    from sbexplore.figures.detectors import detector_pr_curves
     from sbexplore.figures.examples import data_map, detection_curve, selected_images
+    from sbexplore.figures.suspects import suspects_gallery
 
     has_mis = bool(run.examples["mislabeled"].astype(bool).any()) if len(run.examples) else False
     selects = selected_after_priming(run)
@@ -36,6 +39,9 @@ def run_figures(run: Run, prefix: str = "") -> dict[str, go.Figure]:
         figs["data_map"] = data_map(run)
     if has_mis and selects:
         figs["mislabel_detection"] = detection_curve(run)
+        figs["label_error_pr"] = detector_pr_curves(run)
+    if selects and len(run.examples) and run.config.dataset != "custom":
+        figs["label_suspects"] = suspects_gallery(run)  # given vs predicted label, by score
     figs["time_breakdown"] = time_breakdown_bars([run])
     return {prefix + k: v for k, v in figs.items()}
 
