@@ -15,7 +15,8 @@ from sbexplore.records import Run, load_run
 from sbexplore.trainer import Callback, Trainer, train
 
 _LAZY = {"start": "sbexplore.runner", "BackgroundRun": "sbexplore.runner",
-         "sweep": "sbexplore.sweeps", "SweepResult": "sbexplore.sweeps"}
+         "sweep": "sbexplore.sweeps", "SweepResult": "sbexplore.sweeps",
+         "list_runs": "sbexplore.rundirs"}
 
 
 def __getattr__(name: str) -> Any:  # start/sweep load on first use
@@ -27,4 +28,4 @@ def __getattr__(name: str) -> Any:  # start/sweep load on first use
 
 
 __all__ = ["BackgroundRun", "Callback", "ConfigError", "DataError", "Run", "RunConfig", "Trainer",
-           "UserError", "__version__", "load_run", "start", "sweep", "train"]
+           "UserError", "__version__", "list_runs", "load_run", "start", "sweep", "train"]

@@ -18,6 +18,7 @@ from torch import nn
 
 from sbexplore.config import RunConfig
 from sbexplore.records import HIST_EDGES, HIST_GROUPS, Run
+from sbexplore.rundirs import with_default_out_dir
 from sbexplore.selection import SelectiveBackprop, loss_percentiles
 from sbexplore.trainer import Callback, Trainer
 
@@ -237,11 +238,15 @@ def _percentiles(t: Trainer, losses: np.ndarray) -> np.ndarray:
 
 def start(cfg: RunConfig | None = None, model: nn.Module | None = None, *,
           callbacks: Iterable[Callback] = (), replay: pd.DataFrame | None = None,
-          **overrides: Any) -> BackgroundRun:
-    """Start training in a daemon thread and return at once; `start(epochs=5)` works too."""
+          save: bool = True, **overrides: Any) -> BackgroundRun:
+    """Start training in a daemon thread and return at once; `start(epochs=5)` works too.
+
+    Saved to `cfg.out_dir`, else to `./runs/<slug>-<time>` (`sbexplore.rundirs`); `save=False`
+    keeps a run without `out_dir` in memory only."""
     cfg = cfg or RunConfig()
     if overrides:
         cfg = cfg.replace(**overrides)
+    cfg = with_default_out_dir(cfg, save)
     return BackgroundRun(cfg, model=model, callbacks=callbacks, replay=replay)
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from sbexplore.config import RunConfig
 from sbexplore.errors import ConfigError, UserError
+from sbexplore.progress import RunsBar
 from sbexplore.records import FILES, Run, is_run_dir, load_run
 
 BACKENDS = ("local", "process", "ray")
@@ -230,56 +231,7 @@ def _init_worker(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-class _Progress:
-    """A progress bar over runs: an ipywidgets IntProgress in a notebook, text in a terminal."""
-
-    def __init__(self, total: int, skipped: int, enabled: bool):
-        self.total, self.done, self.widget = total, 0, None
-        self.enabled = enabled and total > 0
-        if not self.enabled:
-            return
-        if _in_notebook():
-            try:
-                import ipywidgets as w
-                from IPython.display import display
-
-                self.widget = w.IntProgress(value=0, max=total, description="sweep",
-                                            bar_style="info")
-                self.label = w.Label(f"0/{total} runs ({skipped} already done)")
-                display(w.HBox([self.widget, self.label]))
-                return
-            except ImportError:
-                pass
-        sys.stderr.write(f"sweep: {total} runs to train ({skipped} already done)\n")
-        self._draw()
-
-    def tick(self) -> None:
-        self.done += 1
-        if not self.enabled:
-            return
-        if self.widget is not None:
-            self.widget.value = self.done
-            self.label.value = f"{self.done}/{self.total} runs"
-            if self.done == self.total:
-                self.widget.bar_style = "success"
-        else:
-            self._draw()
-
-    def _draw(self) -> None:
-        filled = int(30 * self.done / self.total)
-        end = "\n" if self.done == self.total else ""
-        sys.stderr.write(f"\r  [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}"
-                         f" runs{end}")
-        sys.stderr.flush()
-
-
-def _in_notebook() -> bool:
-    try:
-        from IPython import get_ipython
-
-        return type(get_ipython()).__name__ == "ZMQInteractiveShell"
-    except ImportError:
-        return False
+_Progress = RunsBar  # the tqdm bar over runs (sweep_ray uses it too)
 
 
 def sweep(base_config: RunConfig | None = None, grid: dict[str, Sequence[Any]] | None = None,

@@ -451,10 +451,16 @@ def _replay_schedule(events: pd.DataFrame | None) -> dict[int, list[tuple[str, f
 
 def train(cfg: RunConfig | None = None, *, model: nn.Module | None = None,
           callbacks: Iterable[Callback] = (), replay: pd.DataFrame | None = None,
-          **overrides: Any) -> Run:
+          progress: bool | None = None, **overrides: Any) -> Run:
     """Train one run to the end (blocking) and return it. `train(epochs=3)` works too.
 
     `replay` takes another run's `events` table and applies its live changes at the same steps.
+    `progress`: a tqdm bar with rate and ETA; None shows it in notebooks, False never.
     """
     cfg = (cfg or RunConfig()).replace(**overrides) if overrides else (cfg or RunConfig())
+    if progress is not False:
+        from sbexplore.progress import ProgressBar, in_notebook
+
+        if progress or in_notebook():
+            callbacks = [*callbacks, ProgressBar(enabled=True)]
     return Trainer(cfg, model=model, callbacks=callbacks, replay=replay).fit()

@@ -12,7 +12,7 @@ import sys
 
 from sbexplore.errors import UserError
 
-COMMANDS = ("run", "demo", "figures", "sweep")
+COMMANDS = ("run", "demo", "figures", "report", "sweep")
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,14 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def find_runs(paths: list[str]) -> list[Run]:
-    """Load each run folder; a folder that is not a run contributes the run folders below it."""
+    """Load each run folder; a folder that is not a run contributes the run folders below it.
+    Plain files (a shell glob like `runs/demo/*` also matches `report.html`) are skipped with a
+    note, as long as some run was given."""
     runs: list[Run] = []
+    files = [raw for raw in paths if Path(raw).is_file()]
+    if files and len(files) < len(paths):
+        sys.stderr.write(f"skipping {', '.join(files)}: not a run folder\n")
+        paths = [raw for raw in paths if raw not in files]
     for raw in paths:
         p = Path(raw)
         if not p.exists():

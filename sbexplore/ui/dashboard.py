@@ -21,6 +21,7 @@ from sbexplore.config import RunConfig
 from sbexplore.errors import UserError
 from sbexplore.figures import live
 from sbexplore.records import HIST_EDGES, Run, load_run
+from sbexplore.rundirs import runs_root
 from sbexplore.runner import BackgroundRun, start
 from sbexplore.sweeps import run_folder_name
 from sbexplore.ui.controls import Controls
@@ -98,9 +99,11 @@ class Dashboard(w.VBox):
     elsewhere; `Dashboard.load(path)` replays a saved run (or every run of a sweep folder)."""
 
     def __init__(self, config: RunConfig | None = None, run: Any = None,
-                 out: str | os.PathLike | None = None, rate: float = MAX_RATE):
+                 out: str | os.PathLike | None = None, rate: float = MAX_RATE,
+                 save: bool = True):
         self.base = config or DEFAULT
-        self.out = Path(out) if out else None
+        self.out = Path(out) if out else None  # None: ./runs/<slug>-<time> (sbexplore.rundirs)
+        self.save = save  # False: runs started here live in memory only
         self._lock = threading.RLock()
         self._last_key: Any = None
         self._view_keys: dict[str, Any] = {}
@@ -143,12 +146,14 @@ class Dashboard(w.VBox):
 
     # -- runs ---------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | os.PathLike, follow: bool = False, **kwargs: Any) -> Dashboard:
-        """Replay a saved run folder, or every run folder inside a sweep folder.
+    def load(cls, path: str | os.PathLike | None = None, follow: bool = False,
+             **kwargs: Any) -> Dashboard:
+        """Replay a saved run folder, or every run folder inside a sweep folder; no `path`:
+        the runs saved by default (`./runs`, see `sbexplore.list_runs()`).
 
         `follow=True` shows runs that another process is still writing (a running sweep) live,
         from their folders, and adds new run folders as they appear."""
-        p = Path(path)
+        p = Path(path) if path is not None else runs_root()
         found = run_folders(p)
         if not found and not (follow and p.is_dir()):
             raise UserError(f"path={str(p)!r} is not allowed: it is neither a run folder nor a "
@@ -185,7 +190,7 @@ class Dashboard(w.VBox):
                     {"policy": cfg.policy, "beta": cfg.beta, "staleness": cfg.staleness,
                      "mislabels": cfg.mislabel_fraction}, cfg.seed)
                 cfg = cfg.replace(out_dir=str(self.out / folder))
-            run = start(cfg)
+            run = start(cfg, save=self.save)
         except ValueError as exc:  # ConfigError and friends: the user's settings
             self._show_error(str(exc), plain=True)
             return None
