@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
+pytestmark = pytest.mark.slow
 README = REPO / "README.md"
 NOT_REPEATED = {  # command prefix -> why the test does not run it
     "python3 -m venv .venv": "setup: .venv is the repository's venv",

@@ -16,8 +16,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser("figures", help="export paper figures of saved runs (pdf, svg, png)",
                        description="Write every figure that applies to the runs given: one "
                        "run: its own figures; several (or a sweep folder): comparisons too.")
-    p.add_argument("runs", nargs="+", metavar="RUN_DIR",
-                   help="run folders, or folders holding run folders (a sweep)")
+    add_runs_argument(p)
     p.add_argument("--out", required=True, help="folder for the figures")
     p.add_argument("--format", default="pdf,svg,png", dest="formats",
                    help="comma-separated: pdf, svg, png (default all three)")
@@ -25,6 +24,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--height", type=int, default=None, help="height in layout pixels")
     p.add_argument("--scale", type=float, default=None, help="PNG pixel multiplier (default 2)")
     return p
+
+
+def add_runs_argument(p: argparse.ArgumentParser) -> None:
+    """The RUN_DIR… positional shared by the commands that read saved runs."""
+    p.add_argument("runs", nargs="+", metavar="RUN_DIR",
+                   help="run folders, or folders holding run folders (a sweep, a demo)")
 
 
 def find_runs(paths: list[str]) -> list[Run]:

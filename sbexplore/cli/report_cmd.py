@@ -9,15 +9,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from sbexplore.cli.figures_cmd import find_runs
+from sbexplore.cli.figures_cmd import add_runs_argument, find_runs
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="write an offline HTML report of saved runs",
                        description="Write one self-contained HTML page (summary table, cost "
                        "model, figures) comparing the runs given; it opens without a network.")
-    p.add_argument("runs", nargs="+", metavar="RUN_DIR",
-                   help="run folders, or folders holding run folders (a sweep, a demo)")
+    add_runs_argument(p)
     p.add_argument("--out", default="report.html",
                    help="the HTML file to write, or a folder for report.html "
                         "(default: report.html)")
