@@ -11,8 +11,11 @@ from typing import Any
 from sbexplore._version import __version__
 from sbexplore.config import RunConfig
 from sbexplore.errors import ConfigError, DataError, UserError
+from sbexplore.recorder import Callback, Recorder
 from sbexplore.records import Run, load_run
-from sbexplore.trainer import Callback, Trainer, train
+from sbexplore.selector import Selector, WithIndices
+from sbexplore.snapshot import Snapshot
+from sbexplore.trainer import Trainer, train
 
 _LAZY = {"start": "sbexplore.runner", "BackgroundRun": "sbexplore.runner",
          "sweep": "sbexplore.sweeps", "SweepResult": "sbexplore.sweeps",
@@ -27,5 +30,6 @@ def __getattr__(name: str) -> Any:  # start/sweep load on first use
     raise AttributeError(f"module 'sbexplore' has no attribute {name!r}")
 
 
-__all__ = ["BackgroundRun", "Callback", "ConfigError", "DataError", "Run", "RunConfig", "Trainer",
-           "UserError", "__version__", "list_runs", "load_run", "start", "sweep", "train"]
+__all__ = ["BackgroundRun", "Callback", "ConfigError", "DataError", "Recorder", "Run",
+           "RunConfig", "Selector", "Snapshot", "Trainer", "UserError", "WithIndices",
+           "__version__", "list_runs", "load_run", "start", "sweep", "train"]

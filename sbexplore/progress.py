@@ -1,18 +1,17 @@
 """Progress bars with rate and ETA (tqdm: a widget in notebooks, text in a terminal).
 
-`ProgressBar` follows one run's candidate batches through the trainer's public attributes only;
+`ProgressBar` follows one run's candidate batches through the Recorder's public attributes only;
 `RunsBar` counts the runs of a sweep.
 """
 
 from __future__ import annotations
 
-import math
 import sys
 from typing import Any
 
 from tqdm.auto import tqdm
 
-from sbexplore.trainer import Callback, Trainer
+from sbexplore.recorder import Callback, Recorder
 
 
 def in_notebook() -> bool:
@@ -29,12 +28,6 @@ def _show(enabled: bool | None) -> bool:
     return enabled if enabled is not None else in_notebook() or sys.stderr.isatty()
 
 
-def steps_per_epoch(trainer: Trainer) -> int:
-    """Candidate batches per epoch (the trainer's own count when it has one)."""
-    steps = getattr(trainer, "steps_per_epoch", None)
-    return int(steps) if steps else math.ceil(trainer.n / trainer.cfg.batch_size)
-
-
 class ProgressBar(Callback):
     """One bar over a run's candidate batches: epoch k/E, rate, ETA, test accuracy and keep."""
 
@@ -42,25 +35,25 @@ class ProgressBar(Callback):
         self.enabled, self.leave = _show(enabled), leave
         self.bar: Any = None
 
-    def _open(self, trainer: Trainer) -> Any:
+    def _open(self, recorder: Recorder) -> Any:
         if self.bar is None:
-            cfg = trainer.cfg
-            self.bar = tqdm(total=cfg.epochs * steps_per_epoch(trainer), unit="batch",
+            cfg = recorder.cfg
+            self.bar = tqdm(total=cfg.epochs * recorder.steps_per_epoch, unit="batch",
                             desc=f"{cfg.label} epoch 1/{cfg.epochs}", leave=self.leave,
                             dynamic_ncols=True, disable=not self.enabled)
         return self.bar
 
-    def on_step(self, trainer: Trainer) -> None:
-        bar = self._open(trainer)
-        bar.update(trainer.step - bar.n)
+    def on_step(self, recorder: Recorder) -> None:
+        bar = self._open(recorder)
+        bar.update(recorder.step - bar.n)
 
-    def on_epoch(self, trainer: Trainer, row: dict[str, Any]) -> None:
-        bar, cfg = self._open(trainer), trainer.cfg
+    def on_epoch(self, recorder: Recorder, row: dict[str, Any]) -> None:
+        bar, cfg = self._open(recorder), recorder.cfg
         bar.set_description(f"{cfg.label} epoch {min(row['epoch'] + 1, cfg.epochs)}/{cfg.epochs}",
                             refresh=False)
         bar.set_postfix(acc=f"{row['test_accuracy']:.3f}", keep=f"{row['keep_fraction']:.2f}")
 
-    def on_end(self, trainer: Trainer) -> None:
+    def on_end(self, recorder: Recorder) -> None:
         if self.bar is not None:
             self.bar.close()
 

@@ -25,10 +25,35 @@ METRIC_COLUMNS = [
     "epoch", "wall_time_s", "examples_forwarded", "examples_backpropped", "keep_fraction",
     "train_loss", "test_loss", "test_accuracy", "mislabel_pick_rate", "beta", "staleness",
     "time_select_s", "time_train_s", "time_other_s", "time_eval_s", "priming", "lr", "step",
-    "total_backprops", "total_forwarded", "total_time_s",
+    "total_backprops", "total_forwarded", "total_time_s", "time_save_s",
 ]
+# What each metric means, in one place (per epoch unless it says "total").
+METRICS = {
+    "epoch": "1-based epoch number",
+    "wall_time_s": "seconds the epoch took (selection, training, evaluation; not paused time)",
+    "examples_forwarded": "examples given a selection forward pass this epoch (0 when priming, "
+                          "for traditional and uniform; Stale-SB skips stale ones)",
+    "examples_backpropped": "examples given a backward pass this epoch",
+    "keep_fraction": "examples_backpropped / training examples",
+    "train_loss": "mean loss of the examples backpropped this epoch",
+    "test_loss": "mean loss on the test set at the epoch's end",
+    "test_accuracy": "accuracy on the test set at the epoch's end",
+    "mislabel_pick_rate": "share of this epoch's backprops that went to examples with injected "
+                          "wrong labels (NaN without injected mislabels); the base rate is "
+                          "mislabel_fraction",
+    "beta": "SB's beta in force at the epoch's end", "staleness": "Stale-SB's n in force",
+    "time_select_s": "seconds in selection forward passes",
+    "time_train_s": "seconds in backprop steps (forward, backward, optimizer)",
+    "time_other_s": "wall_time_s - time_select_s - time_train_s (evaluation, data, bookkeeping)",
+    "time_eval_s": "seconds evaluating on the test set (part of time_other_s)",
+    "priming": "the epoch backpropped everything before selection starts",
+    "lr": "learning rate at the epoch's last step", "step": "total candidate batches so far",
+    "total_backprops": "examples backpropped so far", "total_forwarded": "selection forward "
+    "passes so far", "total_time_s": "sum of wall_time_s so far",
+    "time_save_s": "seconds spent writing the run folder after the epoch (not in wall_time_s)",
+}
 TIMING_COLUMNS = ["wall_time_s", "time_select_s", "time_train_s", "time_other_s", "time_eval_s",
-                  "total_time_s"]
+                  "total_time_s", "time_save_s"]
 EXAMPLE_COLUMNS = ["index", "source_index", "label", "true_label", "mislabeled",
                    "times_selected", "times_forwarded", "last_loss"]
 EVENT_COLUMNS = ["step", "epoch", "field", "old", "new"]
@@ -59,6 +84,8 @@ class Run:
     events: pd.DataFrame = field(default_factory=lambda: empty_frame(EVENT_COLUMNS))
     selected: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.uint8))
     losses: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float16))
+    probs: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float16))
+    preds: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int16))
     hist: np.ndarray = field(
         default_factory=lambda: np.zeros((0, 4, len(HIST_EDGES) - 1), np.int64))
     hist_edges: np.ndarray = field(default_factory=lambda: HIST_EDGES.copy())
@@ -90,8 +117,9 @@ class Run:
             and _frames_equal(self.metrics, other.metrics)
             and _frames_equal(self.examples, other.examples)
             and _frames_equal(self.events, other.events)
-            and all(np.array_equal(getattr(self, a), getattr(other, a), equal_nan=a == "losses")
-                    for a in ("selected", "losses", "hist", "hist_edges"))
+            and all(np.array_equal(getattr(self, a), getattr(other, a),
+                                   equal_nan=a in ("losses", "probs"))
+                    for a in ("selected", "losses", "probs", "preds", "hist", "hist_edges"))
         )
 
     def same_results(self, other: Run) -> bool:
@@ -100,8 +128,9 @@ class Run:
         return (self.config.replace(out_dir=None) == other.config.replace(out_dir=None)
                 and _frames_equal(a, b) and _frames_equal(self.examples, other.examples)
                 and _frames_equal(self.events, other.events)
-                and all(np.array_equal(getattr(self, k), getattr(other, k), equal_nan=k == "losses")
-                        for k in ("selected", "losses", "hist")))
+                and all(np.array_equal(getattr(self, k), getattr(other, k),
+                                       equal_nan=k in ("losses", "probs"))
+                        for k in ("selected", "losses", "probs", "preds", "hist")))
 
     # -- persistence ---------------------------------------------------------------------
     def save(self, path: str | os.PathLike | None = None) -> Path:
@@ -118,8 +147,8 @@ class Run:
         atomic_write(target / FILES["examples"], _parquet_bytes(self.examples))
         atomic_write(target / FILES["events"], self.events.to_csv(index=False).encode())
         buf = io.BytesIO()
-        np.savez_compressed(buf, selected=self.selected, losses=self.losses, hist=self.hist,
-                            hist_edges=self.hist_edges)
+        np.savez_compressed(buf, selected=self.selected, losses=self.losses, probs=self.probs,
+                            preds=self.preds, hist=self.hist, hist_edges=self.hist_edges)
         atomic_write(target / FILES["arrays"], buf.getvalue())
         return target
 

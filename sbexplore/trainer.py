@@ -1,333 +1,219 @@
-"""The Selective-Backprop training loop, readable top to bottom.
+"""The built-in training loop: the public `Selector` and `Recorder`, plus data, model and SGD.
 
-Per candidate batch: (selection forward pass on examples whose stored loss is stale) -> losses ->
-policy -> one seeded Bernoulli draw -> selected examples join a pool; whenever the pool holds
-`batch_size` examples they get a normal forward + backward + step. At most one host sync per
-candidate batch (the size of the selection), none for traditional training.
+Per epoch: `Selector.batches` yields full backprop batches chosen from candidate batches (device
+tensors in a planned order); each gets a normal forward + backward + step; then evaluation and
+`end_epoch`. A hand-written loop through the same API gives the same run (tests/test_own_loop.py).
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 import platform
 import threading
-import time
-import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from sbexplore._version import __version__
 from sbexplore.config import RunConfig
+from sbexplore.control import StopTraining
 from sbexplore.data import TrainData, load_data
 from sbexplore.data.augment import augment_batch
+from sbexplore.data.custom import as_train_data
 from sbexplore.data.registry import DATASETS
 from sbexplore.device import autocast, resolve_device, use_bf16, use_channels_last
-from sbexplore.errors import ConfigError
 from sbexplore.models import build_model
-from sbexplore.records import EVENT_COLUMNS, HIST_EDGES, METRIC_COLUMNS, Run
+from sbexplore.recorder import Callback, Recorder
+from sbexplore.records import Run
 from sbexplore.schedule import lr_factor
-from sbexplore.selection import KeepAll, Policy, SelectiveBackprop, make_policy
-from sbexplore.timing import SectionTimer
+from sbexplore.selector import Selector, cross_entropy_per_example
 
-LIVE_FIELDS = ("beta", "staleness")  # settings that may change while a run is live
 EVAL_BATCH = 1024
+_INIT_LOCK = threading.Lock()  # model weights come from the global RNG: one run at a time
 
-
-class Callback:
-    """Subscribe to a run: override any of these; they run on the training thread."""
-
-    def on_step(self, trainer: Trainer) -> None: ...
-    def on_epoch(self, trainer: Trainer, row: dict[str, Any]) -> None: ...
-    def on_end(self, trainer: Trainer) -> None: ...
-
-
-class StopTraining(Exception):
-    """Raised inside the loop when `stop()` was requested."""
+__all__ = ["Callback", "StopTraining", "Trainer", "train"]
 
 
 class Trainer:
-    """Owns the model, data, per-example state and the Run being recorded."""
+    """Owns the model, data and optimizer; selection is a `Selector`, records a `Recorder`.
 
-    def __init__(self, cfg: RunConfig, model: nn.Module | None = None,
+    `data`: your own `(x_train, y_train, x_test, y_test)` tensors or `(train_set, test_set)`
+    map-style datasets instead of `cfg.dataset`. `loss`: a per-example loss
+    `(outputs, labels) -> (N,)` instead of cross-entropy.
+    """
+
+    def __init__(self, cfg: RunConfig, model: nn.Module | None = None, *, data: Any = None,
+                 loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
                  callbacks: Iterable[Callback] = (), replay: pd.DataFrame | None = None):
+        if data is not None and cfg.dataset != "custom":
+            cfg = cfg.replace(dataset="custom")
+        cfg = cfg.resolved() if hasattr(cfg, "resolved") else cfg
         self.cfg = cfg
         self.device = resolve_device(cfg.device)
-        torch.manual_seed(cfg.seed)
-        self.data: TrainData = load_data(cfg, self.device)
+        self.data: TrainData = (as_train_data(data, self.device, cfg) if data is not None
+                                else load_data(cfg, self.device))
         spec = DATASETS[cfg.dataset]
-        self.augment = cfg.augment if cfg.augment is not None else spec.augment
-        self.cutout = cfg.cutout if cfg.cutout is not None else spec.cutout
         x = self.data.x_train
-        self.model = build_model(model if model is not None else cfg.model, x.shape[1],
-                                 self.data.num_classes, x.shape[-1], cfg.dropout).to(self.device)
+        images = x.ndim == 4 and x.dtype == torch.uint8
+        self.augment = (cfg.augment if cfg.augment is not None else spec.augment) if images \
+            else "none"
+        self.cutout = (cfg.cutout if cfg.cutout is not None else spec.cutout) if images else 0
+        with _INIT_LOCK, torch.random.fork_rng(devices=_cuda_devices(self.device)):
+            torch.manual_seed(cfg.seed)  # the notebook's global RNG is restored afterwards
+            net = build_model(model if model is not None else cfg.model, x.shape[1],
+                              self.data.num_classes, x.shape[-1] if x.ndim == 4 else 1,
+                              cfg.dropout)
+        self.model = net.to(self.device)
         self.channels_last = use_channels_last(cfg.memory_format, self.device, x.ndim)
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.bf16 = use_bf16(cfg.precision, self.device)
         self.forward = torch.compile(self.model) if cfg.compile else self.model
+        self.loss_fn = loss or cross_entropy_per_example
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=cfg.lr,
                                          momentum=cfg.momentum, nesterov=cfg.nesterov,
                                          weight_decay=cfg.weight_decay)
-        self.policy: Policy = make_policy(cfg, self.device)
-        self.gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
-        self.timer = SectionTimer(self.device)
-
-        n, dev = len(self.data.y_train), self.device
-        self.n = n
-        self.times_selected = torch.zeros(n, dtype=torch.int32, device=dev)
-        self.times_forwarded = torch.zeros(n, dtype=torch.int32, device=dev)
-        self.last_loss = torch.full((n,), float("nan"), device=dev)
-        self.last_select_epoch = torch.full((n,), -1, dtype=torch.int32, device=dev)
-        self.hist_edges = torch.tensor(HIST_EDGES, dtype=torch.float32, device=dev)
-        self.nbins = len(HIST_EDGES) - 1
-
-        self.beta, self.staleness = cfg.beta, cfg.staleness
-        self.epoch = 0  # 0-based index of the epoch in progress
-        self.step = 0  # candidate batches processed so far
-        self.backprops = 0
-        self.forwarded = 0
-        self.total_time = 0.0
-        self.callbacks = list(callbacks)
-        self._stop = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
-        self._lock = threading.Lock()
-        self._pending: list[tuple[str, float]] = []
-        self._events: list[dict[str, Any]] = []
-        self._replay = _replay_schedule(replay)
-        self._sel_rows: list[np.ndarray] = []
-        self._loss_rows: list[np.ndarray] = []
-        self._hist_rows: list[np.ndarray] = []
-        self.run = Run(config=cfg, meta=self._meta("created"))
-        self._epoch_hist = torch.zeros(4 * self.nbins, dtype=torch.int64, device=dev)
-        self._epoch_selected = torch.zeros(n, dtype=torch.uint8, device=dev)
-        self._last_batch: dict[str, torch.Tensor] = {}
-        self._replan = False
-        self._epoch_pos = 0
+        self.aug_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
+        d = self.data
+        self.recorder = Recorder(cfg, d.y_train, true_labels=d.true_train,
+                                 mislabeled=d.mislabeled, source_index=d.source_index,
+                                 classes=d.classes, callbacks=callbacks, replay=replay,
+                                 meta=self._static_meta())
+        self.selector = Selector.from_config(cfg, self.forward, len(d.y_train),
+                                             device=self.device, recorder=self.recorder,
+                                             loss_fn=self.loss_fn, bf16=self.bf16,
+                                             transform=self._prepare)
+        self.n = len(d.y_train)
         self.lr = cfg.lr
+
+    # -- public state (read-only views of the selector and recorder) ------------------------
+    @property
+    def epoch(self) -> int:
+        return self.recorder.epoch
+
+    @property
+    def step(self) -> int:
+        return self.recorder.step
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self.recorder.steps_per_epoch
+
+    @property
+    def batch_in_epoch(self) -> int:
+        return self.recorder.batch_in_epoch
+
+    @property
+    def backprops(self) -> int:
+        return self.recorder.backprops
+
+    @property
+    def forwarded(self) -> int:
+        return self.recorder.forwarded
+
+    @property
+    def run(self) -> Run:
+        return self.recorder.run
+
+    @property
+    def beta(self) -> float:
+        """SB's beta in force (live changes included)."""
+        return self.recorder.live["beta"]
+
+    @property
+    def staleness(self) -> int:
+        return self.recorder.live["staleness"]
+
+    @property
+    def paused(self) -> bool:
+        return self.recorder.control.paused
 
     # -- control (safe to call from another thread) -----------------------------------------
     def stop(self) -> None:
         """Finish the current step, then stop; the run is saved with status 'stopped'."""
-        self._stop.set()
-        self._running.set()
+        self.recorder.stop()
 
     def pause(self) -> None:
-        self._running.clear()
+        self.recorder.pause()
 
     def resume(self) -> None:
-        self._running.set()
+        self.recorder.resume()
 
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
+    def step_epochs(self, k: int = 1) -> None:
+        """Train k more epochs, then pause again."""
+        self.recorder.step_epochs(k)
 
     def set(self, field: str, value: float) -> None:
-        """Change beta or staleness from the next candidate batch on (recorded in `events`)."""
-        if field not in LIVE_FIELDS:
-            raise ConfigError(f"{field!r} cannot change while a run is live: only "
-                              f"{', '.join(LIVE_FIELDS)} can (start a new run for the rest)")
-        self.cfg.replace(**{field: value})  # validates the value
-        with self._lock:
-            self._pending.append((field, value))
+        """Change beta, staleness or pace from the next candidate batch on (in `events`)."""
+        self.recorder.set(field, value)
 
     # -- the loop ------------------------------------------------------------------------
     def fit(self) -> Run:
-        """Train for `cfg.epochs` (or until `max_backprops` / `stop()`); returns the Run."""
-        cfg = self.cfg
-        self.run.meta = self._meta("running")
+        """Train for `cfg.epochs` (or until a budget or `stop()`); returns the Run."""
         status = "finished"
         try:
-            for self.epoch in range(cfg.epochs):
+            for _ in range(self.cfg.epochs):
                 if self._budget_spent():
                     break
-                row = self._train_epoch()
-                self._record_epoch(row)
-                for cb in self.callbacks:
-                    cb.on_epoch(self, row)
-                if self._stop.is_set():
+                self._train_epoch()
+                self._end_epoch()
+                if self.recorder.control.stopping:
                     status = "stopped"
                     break
         except StopTraining:
             status = "stopped"
-            self._record_epoch(self._finish_epoch())  # the stopped epoch, as far as it got
+            self._end_epoch()  # the stopped epoch, as far as it got
         except BaseException as exc:
-            self.run.meta = self._meta("failed", error="".join(
-                traceback.format_exception(type(exc), exc, exc.__traceback__)))
-            self._save()
+            self.recorder.finish(error=exc)
             raise
-        self.run.meta = self._meta(status)
-        self._save()
-        for cb in self.callbacks:
-            cb.on_end(self)
-        return self.run
+        return self.recorder.finish(status)
 
-    def _train_epoch(self) -> dict[str, Any]:
-        cfg, d, B = self.cfg, self.data, self.cfg.batch_size
-        self.timer.reset()
-        self._t0 = time.perf_counter()
-        self._epoch_stats = torch.zeros(2, dtype=torch.float64, device=self.device)
-        self._epoch_backprops = self._epoch_forwarded = 0
-        self._epoch_hist.zero_()
-        self._epoch_selected.zero_()
-        priming = self.epoch < cfg.prime_epochs
-        selecting = not priming and self.policy.needs_losses
-        perm = torch.randperm(self.n, generator=self.gen, device=self.device)
-        if selecting:
-            perm, fresh_counts = self._plan(perm)
-        pool: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
-        pool_n = 0
-        for b, start in enumerate(range(0, self.n, B)):
-            self._epoch_pos = start
-            self._before_step()
-            idx = perm[start:start + B]
-            x = augment_batch(d.x_train[idx], self.augment, self.cutout, self.gen)
-            y = d.y_train[idx]
-            if priming or isinstance(self.policy, KeepAll):
-                self._backprop(x, y, idx)  # traditional: no selection, no sync
-            else:
-                losses = None
-                if selecting:
-                    if self._replan:
-                        perm, fresh_counts = self._replan_rest(perm, start)
-                        idx = perm[start:start + B]
-                        x = augment_batch(d.x_train[idx], self.augment, self.cutout, self.gen)
-                        y = d.y_train[idx]
-                    losses = self._selection_losses(x, y, idx, fresh_counts[b])
-                probs = self.policy.probabilities(losses, len(idx), self.device)
-                keep = torch.rand(len(idx), generator=self.gen, device=self.device) < probs
-                sel = keep.nonzero().squeeze(1)  # the one host sync of this candidate batch
-                if losses is not None:
-                    self._histogram(losses, keep, idx)
-                    self._last_batch = {"losses": losses, "probs": probs, "keep": keep}
-                if sel.numel():
-                    pool.append((x[sel], y[sel], idx[sel]))
-                    pool_n += sel.numel()
-                while pool_n >= B:
-                    xs, ys, ids = (torch.cat(t) for t in zip(*pool))
-                    self._backprop(xs[:B], ys[:B], ids[:B])
-                    pool = [(xs[B:], ys[B:], ids[B:])] if pool_n > B else []
-                    pool_n -= B
-            self.step += 1
-            for cb in self.callbacks:
-                cb.on_step(self)
-            if self._budget_spent():
-                break
-        if pool_n:  # flush the remainder at the end of the epoch
-            xs, ys, ids = (torch.cat(t) for t in zip(*pool))
-            self._backprop(xs, ys, ids)
-        return self._finish_epoch()
+    def _train_epoch(self) -> None:
+        sb, d = self.selector, self.data
+        batches = sb.batches(sb.tensor_batches(d.x_train, d.y_train, self._augment))
+        try:
+            for x, y, idx in batches:
+                self._set_lr()
+                self.model.train()
+                with autocast(self.device, self.bf16):
+                    out = self.forward(self._prepare(x))
+                losses = self.loss_fn(out.float(), y)
+                self.optimizer.zero_grad(set_to_none=True)
+                losses.mean().backward()
+                self.optimizer.step()
+                sb.backpropped(idx, losses, out)
+                if self._budget_spent():
+                    break
+        finally:
+            batches.close()
 
-    def _plan(self, perm: torch.Tensor) -> tuple[torch.Tensor, list[int]]:
-        """Stale-SB: reorder each candidate batch so examples due a fresh selection pass come
-        first, and count them per batch (one sync per epoch, not per batch)."""
-        self._replan = False
-        age = self.epoch - self.last_select_epoch[perm]
-        fresh = (self.last_select_epoch[perm] < 0) | (age >= self.staleness)
-        batch_id = torch.arange(len(perm), device=self.device) // self.cfg.batch_size
-        order = torch.argsort(batch_id * 2 + (~fresh).long(), stable=True)
-        counts = torch.zeros(int(batch_id[-1]) + 1, dtype=torch.long, device=self.device)
-        counts.index_add_(0, batch_id, fresh.long())
-        return perm[order], counts.tolist()
+    def _end_epoch(self) -> dict[str, Any]:
+        with self.recorder.timer.section("eval"):
+            test_loss, test_acc = self.evaluate()
+        return self.selector.end_epoch(test_loss, test_acc, lr=self.lr)
 
-    def _replan_rest(self, perm: torch.Tensor, start: int) -> tuple[torch.Tensor, list[int]]:
-        """Staleness changed mid-epoch: plan the batches not yet processed again."""
-        head_batches = start // self.cfg.batch_size
-        rest, counts = self._plan(perm[start:])
-        return torch.cat([perm[:start], rest]), [0] * head_batches + counts
+    def _augment(self, x: torch.Tensor) -> torch.Tensor:
+        return augment_batch(x, self.augment, self.cutout, self.aug_gen)
 
-    def _selection_losses(self, x: torch.Tensor, y: torch.Tensor, idx: torch.Tensor,
-                          n_fresh: int) -> torch.Tensor:
-        """Losses used for selection: a fresh no-grad forward pass on the first `n_fresh`
-        examples, the stored loss for the rest (Stale-SB spends no forward pass on them)."""
-        losses = self.last_loss[idx]
-        if n_fresh:
-            with self.timer.section("select"):
-                fresh_idx = idx[:n_fresh]
-                self.model.train(self.cfg.select_mode == "train")
-                with torch.no_grad(), autocast(self.device, self.bf16):
-                    out = self.forward(self._prepare(x[:n_fresh]))
-                fresh = F.cross_entropy(out.float(), y[:n_fresh], reduction="none")
-            losses[:n_fresh] = fresh
-            self.last_loss[fresh_idx] = fresh
-            self.last_select_epoch[fresh_idx] = self.epoch
-            self.times_forwarded[fresh_idx] += 1
-            self._epoch_forwarded += n_fresh
-        return losses
-
-    def _backprop(self, x: torch.Tensor, y: torch.Tensor, idx: torch.Tensor) -> None:
-        """A normal forward + backward + SGD step on exactly these examples."""
-        cfg = self.cfg
-        n = len(idx)
-        progress = (self.backprops / self.n if cfg.schedule_unit == "backprops"
-                    else self.epoch + self._epoch_pos / self.n)
+    def _set_lr(self) -> None:
+        cfg, sb = self.cfg, self.selector
         budget = self._budget()
-        total = budget / self.n if cfg.schedule_unit == "backprops" and budget else cfg.epochs
+        if cfg.schedule_unit == "backprops":
+            progress = sb.backprops / self.n
+            total = budget / self.n if budget else cfg.epochs
+        else:
+            progress, total = sb.progress, cfg.epochs
         self.lr = cfg.lr * lr_factor(cfg.lr_schedule, progress, total, cfg.milestones,
                                      cfg.lr_decay)
         for group in self.optimizer.param_groups:
             group["lr"] = self.lr
-        with self.timer.section("train"):
-            self.model.train()
-            with autocast(self.device, self.bf16):
-                out = self.forward(self._prepare(x))
-            loss_vec = F.cross_entropy(out.float(), y, reduction="none")
-            self.optimizer.zero_grad(set_to_none=True)
-            loss_vec.mean().backward()
-            self.optimizer.step()
-        loss_vec = loss_vec.detach()
-        self.last_loss[idx] = loss_vec  # refreshes the value, not its age
-        self.times_selected[idx] += 1
-        self._epoch_selected[idx] = 1
-        mis = self.data.mislabeled[idx]
-        self._epoch_stats += torch.stack([loss_vec.sum().double(), mis.sum().double()])
-        if not self.policy.needs_losses or self.epoch < self.cfg.prime_epochs:
-            self._histogram(loss_vec, torch.ones_like(mis), idx)
-        self.backprops += n
-        self._epoch_backprops += n
 
     def _prepare(self, x: torch.Tensor) -> torch.Tensor:
         x = self.data.normalize(x)
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
-
-    def _histogram(self, losses: torch.Tensor, keep: torch.Tensor, idx: torch.Tensor) -> None:
-        bins = torch.bucketize(losses.float().clamp_min(0), self.hist_edges[1:-1], right=True)
-        group = keep.long() * 2 + self.data.mislabeled[idx].long()
-        flat = (group * self.nbins + bins).nan_to_num(0).long()
-        self._epoch_hist.index_add_(0, flat, torch.ones_like(flat))
-
-    def _before_step(self) -> None:
-        if not self._running.is_set():
-            paused_at = time.perf_counter()
-            self._running.wait()
-            self._t0 += time.perf_counter() - paused_at  # paused time is not training time
-        if self._stop.is_set():
-            raise StopTraining
-        for field, value in self._replay.pop(self.step, []):
-            self._apply(field, value)
-        with self._lock:
-            pending, self._pending = self._pending, []
-        for field, value in pending:
-            self._apply(field, value)
-
-    def _apply(self, field: str, value: float) -> None:
-        old = getattr(self, field)
-        if old == value:
-            return
-        setattr(self, field, value)
-        if field == "beta" and isinstance(self.policy, SelectiveBackprop):
-            self.policy.beta = float(value)
-        if field == "staleness":
-            self._replan = True
-        self._events.append({"step": self.step, "epoch": self.epoch + 1, "field": field,
-                             "old": float(old), "new": float(value)})
 
     def _budget(self) -> float | None:
         """The backprop budget: `max_backprops` and/or `max_backprop_epochs` x N, the lower."""
@@ -337,9 +223,9 @@ class Trainer:
 
     def _budget_spent(self) -> bool:
         budget = self._budget()
-        return budget is not None and self.backprops >= budget
+        return budget is not None and self.selector.backprops >= budget
 
-    # -- evaluation and records --------------------------------------------------------------
+    # -- evaluation ------------------------------------------------------------------------
     @torch.no_grad()
     def evaluate(self) -> tuple[float, float]:
         """Test loss and accuracy."""
@@ -351,76 +237,30 @@ class Trainer:
             x, y = d.x_test[s:s + EVAL_BATCH], d.y_test[s:s + EVAL_BATCH]
             with autocast(self.device, self.bf16):
                 out = self.forward(self._prepare(x)).float()
-            total_loss += F.cross_entropy(out, y, reduction="sum").double()
+            total_loss += self.loss_fn(out, y).sum().double()
             correct += (out.argmax(1) == y).sum()
         n = len(d.y_test)
-        return float(total_loss) / n, int(correct) / n
+        return (float(total_loss) / n, int(correct) / n) if n else (math.nan, math.nan)
 
-    def _finish_epoch(self) -> dict[str, Any]:
-        with self.timer.section("eval"):
-            test_loss, test_acc = self.evaluate()
-        times = self.timer.totals()
-        wall = time.perf_counter() - self._t0
-        self.total_time += wall
-        self.forwarded += self._epoch_forwarded
-        loss_sum, mis_sum = self._epoch_stats.tolist()
-        nb = self._epoch_backprops
-        has_mislabels = self.cfg.mislabel_fraction > 0
-        row = {
-            "epoch": self.epoch + 1, "wall_time_s": wall,
-            "examples_forwarded": self._epoch_forwarded, "examples_backpropped": nb,
-            "keep_fraction": nb / self.n, "train_loss": loss_sum / nb if nb else math.nan,
-            "test_loss": test_loss, "test_accuracy": test_acc,
-            "mislabel_pick_rate": (mis_sum / nb if nb else math.nan) if has_mislabels else math.nan,
-            "beta": float(self.beta), "staleness": int(self.staleness),
-            "time_select_s": times.get("select", 0.0), "time_train_s": times.get("train", 0.0),
-            "time_other_s": max(0.0, wall - times.get("select", 0.0) - times.get("train", 0.0)),
-            "time_eval_s": times.get("eval", 0.0),
-            "priming": self.epoch < self.cfg.prime_epochs, "lr": float(self.lr),
-            "step": self.step, "total_backprops": self.backprops,
-            "total_forwarded": self.forwarded, "total_time_s": self.total_time,
-        }
-        self._sel_rows.append(self._epoch_selected.cpu().numpy().copy())
-        # float16 keeps the epochs x N record small; clamp so exploding losses stay finite
-        self._loss_rows.append(self.last_loss.clamp(max=65504).cpu().numpy().astype(np.float16))
-        self._hist_rows.append(self._epoch_hist.view(4, self.nbins).cpu().numpy().copy())
-        return row
-
-    def _record_epoch(self, row: dict[str, Any]) -> None:
-        run = self.run
-        new = pd.DataFrame([row], columns=METRIC_COLUMNS)
-        run.metrics = new if not len(run.metrics) else pd.concat([run.metrics, new],
-                                                                 ignore_index=True)
-        run.selected = np.stack(self._sel_rows)
-        run.losses = np.stack(self._loss_rows)
-        run.hist = np.stack(self._hist_rows)
-        run.examples = self.examples_frame()
-        run.events = (pd.DataFrame(self._events, columns=EVENT_COLUMNS) if self._events
-                      else run.events)
-        self.run.meta = self._meta("running")
-        self._save()
+    @torch.no_grad()
+    def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
+        """Class probabilities (N, C) of the model as it is now, for inputs like the training
+        data's (uint8 images are normalised as in training)."""
+        self.model.eval()
+        out = []
+        for s in range(0, len(x), EVAL_BATCH):
+            xb = x[s:s + EVAL_BATCH].to(self.device)
+            with autocast(self.device, self.bf16):
+                out.append(torch.softmax(self.forward(self._prepare(xb)).float(), 1))
+        return torch.cat(out) if out else torch.zeros(0, self.data.num_classes)
 
     def examples_frame(self) -> pd.DataFrame:
         """One row per training example (see `Run.examples`)."""
-        d = self.data
-        return pd.DataFrame({
-            "index": np.arange(self.n),
-            "source_index": d.source_index.cpu().numpy(),
-            "label": d.y_train.cpu().numpy(),
-            "true_label": d.true_train.cpu().numpy(),
-            "mislabeled": d.mislabeled.cpu().numpy(),
-            "times_selected": self.times_selected.cpu().numpy(),
-            "times_forwarded": self.times_forwarded.cpu().numpy(),
-            "last_loss": self.last_loss.cpu().numpy(),
-        })
+        return self.recorder.examples_frame()
 
-    def _save(self) -> None:
-        if self.cfg.out_dir:
-            self.run.save(self.cfg.out_dir)
-
-    def _meta(self, status: str, error: str | None = None) -> dict[str, Any]:
-        meta = {
-            "status": status, "error": error,
+    def _static_meta(self) -> dict[str, Any]:
+        d, cfg = self.data, self.cfg
+        return {
             "sbexplore_version": __version__, "torch_version": torch.__version__,
             "python_version": platform.python_version(), "device": str(self.device),
             "torch_threads": torch.get_num_threads(),  # CPU results depend on it
@@ -429,33 +269,29 @@ class Trainer:
             "precision": "bf16" if self.bf16 else "fp32",
             "memory_format": "channels_last" if self.channels_last else "contiguous",
             "augment": self.augment, "cutout": self.cutout,
-            "classes": self.data.classes, "num_train": self.n, "num_test": len(self.data.y_test),
-            "image_shape": list(self.data.x_train.shape[1:]),
-            "dataset": self.cfg.dataset, "data_root": self.cfg.data_root,
+            "num_test": len(d.y_test), "image_shape": list(d.x_train.shape[1:]),
+            "dataset": cfg.dataset, "data_root": cfg.data_root,
             "model_class": type(self.model).__name__,
-            "created": self.run.meta.get("created") if hasattr(self, "run") else None,
-            "updated": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "loss": getattr(self.loss_fn, "__name__", type(self.loss_fn).__name__),
         }
-        meta["created"] = meta["created"] or meta["updated"]
-        return meta
 
 
-def _replay_schedule(events: pd.DataFrame | None) -> dict[int, list[tuple[str, float]]]:
-    out: dict[int, list[tuple[str, float]]] = {}
-    if events is not None:
-        for r in events.itertuples():
-            value = int(r.new) if r.field == "staleness" else float(r.new)
-            out.setdefault(int(r.step), []).append((str(r.field), value))
-    return out
+def _cuda_devices(device: torch.device) -> list[int]:
+    if device.type != "cuda":
+        return []
+    return [device.index if device.index is not None else torch.cuda.current_device()]
 
 
-def train(cfg: RunConfig | None = None, *, model: nn.Module | None = None,
+def train(cfg: RunConfig | None = None, *, model: nn.Module | None = None, data: Any = None,
+          loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
           callbacks: Iterable[Callback] = (), replay: pd.DataFrame | None = None,
           progress: bool | None = None, **overrides: Any) -> Run:
     """Train one run to the end (blocking) and return it. `train(epochs=3)` works too.
 
-    `replay` takes another run's `events` table and applies its live changes at the same steps.
-    `progress`: a tqdm bar with rate and ETA; None shows it in notebooks, False never.
+    `data`: your own tensors `(x_train, y_train, x_test, y_test)` or datasets
+    `(train_set, test_set)`; `replay` takes another run's `events` and applies its live changes
+    at the same steps. `progress`: a tqdm bar with rate and ETA; None shows it in notebooks,
+    False never.
     """
     cfg = (cfg or RunConfig()).replace(**overrides) if overrides else (cfg or RunConfig())
     if progress is not False:
@@ -463,4 +299,5 @@ def train(cfg: RunConfig | None = None, *, model: nn.Module | None = None,
 
         if progress or in_notebook():
             callbacks = [*callbacks, ProgressBar(enabled=True)]
-    return Trainer(cfg, model=model, callbacks=callbacks, replay=replay).fit()
+    return Trainer(cfg, model=model, data=data, loss=loss, callbacks=callbacks,
+                   replay=replay).fit()

@@ -39,5 +39,5 @@ def test_the_cli_bar_reads_no_private_trainer_attribute():
     for module in (progress, run_cmd):
         private = [n.attr for n in ast.walk(ast.parse(inspect.getsource(module)))
                    if isinstance(n, ast.Attribute) and n.attr.startswith("_")
-                   and isinstance(n.value, ast.Name) and n.value.id == "trainer"]
+                   and isinstance(n.value, ast.Name) and n.value.id in ("trainer", "recorder")]
         assert private == [], (module.__name__, private)

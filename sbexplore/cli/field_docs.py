@@ -38,24 +38,39 @@ class FieldDoc:
 def field_docs() -> dict[str, FieldDoc]:
     """Every RunConfig field's comment, section, default and choices, in declaration order."""
     source = inspect.getsource(config_module)
+    notes = field_comments(source)
+    choices = _choices(ast.parse(source))
+    return {f.name: FieldDoc(f.name, *notes.get(f.name, ("", "")), _default(f),
+                             choices.get(f.name), strict=f.name not in OPEN_CHOICES)
+            for f in dataclasses.fields(RunConfig)}
+
+
+def field_comments(source: str, class_name: str = "RunConfig") -> dict[str, tuple[str, str]]:
+    """field -> (comment, section) from the class's source. A field's comment is the one at
+    the end of its line, else the comment lines right above it; a short comment line of a few
+    plain words (`# selection`) heads a section."""
     comments = _comments_by_line(source)
-    tree = ast.parse(source)
-    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "RunConfig")
-    lines_of = {n.target.id: n.lineno for n in cls.body
-                if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)}
-    choices = _choices(tree)
-    docs: dict[str, FieldDoc] = {}
-    for f in dataclasses.fields(RunConfig):
-        line = lines_of.get(f.name, 0)
-        section = ""
-        for ln in range(line - 1, cls.lineno, -1):  # the nearest comment-only line above
-            if comments.get(ln, (None, False))[1]:
-                section = comments[ln][0]
-                break
-        docs[f.name] = FieldDoc(f.name, comments.get(line, ("", False))[0] if line else "",
-                                section, _default(f), choices.get(f.name),
-                                strict=f.name not in OPEN_CHOICES)
-    return docs
+    cls = next(n for n in ast.parse(source).body
+               if isinstance(n, ast.ClassDef) and n.name == class_name)
+    out: dict[str, tuple[str, str]] = {}
+    section = ""
+    for node in cls.body:
+        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
+            continue
+        above, ln = [], node.lineno - 1
+        while ln in comments and comments[ln][1]:  # the comment-only lines right above
+            above.insert(0, comments[ln][0])
+            ln -= 1
+        if above and _is_heading(above[0]):
+            section, above = above[0], above[1:]
+        trailing = comments.get(node.lineno, ("", True))
+        text = trailing[0] if not trailing[1] else ""
+        out[node.target.id] = (text or " ".join(above), section)
+    return out
+
+
+def _is_heading(text: str) -> bool:
+    return len(text.split()) <= 4 and text.replace(" ", "").isalpha()
 
 
 def _comments_by_line(source: str) -> dict[int, tuple[str, bool]]:
@@ -94,6 +109,17 @@ def _default(f: dataclasses.Field) -> Any:
     return None
 
 
+def _recipe_example(name: str) -> str:
+    """` (digits: 30)`: the default dataset's recipe value, when there is one."""
+    from sbexplore.data.registry import DATASETS
+
+    dataset = _default(next(f for f in dataclasses.fields(RunConfig) if f.name == "dataset"))
+    recipe = getattr(DATASETS.get(dataset), "recipe", None)
+    if recipe is None or not hasattr(recipe, name):
+        return ""
+    return f" ({dataset}: {format_default(getattr(recipe, name))})"
+
+
 def format_default(value: Any) -> str:
     """How `--help` writes a default: `none`, `true`/`false`, numbers and names as typed."""
     if value is None:
@@ -108,6 +134,8 @@ def format_default(value: Any) -> str:
 def help_text(doc: FieldDoc) -> str:
     """`<comment> (default: X; one of: a, b)`, escaped for argparse."""
     tail = f"default: {format_default(doc.default)}"
+    if doc.default is None and doc.name in getattr(config_module, "RECIPE_FIELDS", ()):
+        tail = f"default: the dataset's recipe{_recipe_example(doc.name)}"
     if doc.choices:
         tail += ("; one of: " if doc.strict else "; registered: ") + ", ".join(doc.choices)
     text = f"{doc.comment} ({tail})" if doc.comment else tail

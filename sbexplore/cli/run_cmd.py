@@ -10,8 +10,9 @@ from tqdm.auto import tqdm
 
 from sbexplore.cli.config_flags import add_config_flags, config_from_args
 from sbexplore.progress import ProgressBar
+from sbexplore.recorder import Callback, Recorder
 from sbexplore.rundirs import with_default_out_dir
-from sbexplore.trainer import Callback, Trainer
+from sbexplore.trainer import Trainer
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -39,7 +40,7 @@ class EpochPrinter(Callback):
     def stream(self):
         return self._stream or sys.stdout
 
-    def on_epoch(self, trainer: Trainer, row: dict[str, Any]) -> None:
+    def on_epoch(self, trainer: Recorder, row: dict[str, Any]) -> None:
         pick = row["mislabel_pick_rate"]
         pick_s = f"  pick {pick:.3f}" if pick == pick else ""
         tqdm.write(f"epoch {row['epoch']:>3}/{trainer.cfg.epochs}  acc {row['test_accuracy']:.4f}"

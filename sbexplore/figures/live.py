@@ -21,6 +21,7 @@ from sbexplore.figures.style import (
     styled,
 )
 from sbexplore.records import HIST_EDGES, Run
+from sbexplore.snapshot import Snapshot
 
 X_AXES = {"epoch": ("epoch", "epoch"), "backprops": ("total_backprops", "examples backpropped"),
           "time": ("total_time_s", "wall time (s)")}
@@ -29,26 +30,26 @@ Y_LABELS = {"test_accuracy": "test accuracy", "test_loss": "test loss",
             "mislabel_pick_rate": "mislabel pick rate"}
 FIRST_BIN_LEFT = 1e-4  # the [0, 1e-3) bin is drawn from here on the log axis
 
-Source = Any  # a Run, a BackgroundRun or a snapshot dict
+Source = Any  # a Run, a BackgroundRun, a Recorder or a Snapshot
 
 
 # -- normalising sources -----------------------------------------------------------------------
 def _metrics(source: Source) -> pd.DataFrame:
-    if isinstance(source, dict):
+    if isinstance(source, Snapshot):
         return source["metrics"]
     return source.run.metrics if hasattr(source, "snapshot") else source.metrics
 
 
 def _name(source: Source) -> str:
-    return source["name"] if isinstance(source, dict) else source.name
+    return source["name"] if isinstance(source, Snapshot) else source.name
 
 
 def _config(source: Source):
-    return source["config"] if isinstance(source, dict) else source.config
+    return source["config"] if isinstance(source, Snapshot) else source.config
 
 
 def _as_list(runs: Source | Sequence[Source]) -> list[Source]:
-    if isinstance(runs, (Run, dict)) or hasattr(runs, "snapshot"):
+    if isinstance(runs, (Run, Snapshot)) or hasattr(runs, "snapshot"):
         return [runs]
     return list(runs)
 
@@ -57,7 +58,7 @@ def histogram_counts(source: Source, epoch: int | None = None) -> tuple[np.ndarr
                                                                            str]:
     """(counts[4, bins], edges, what) for a Run's epoch (1-based, default last) or a snapshot's
     epoch in progress (the last complete one when the new epoch has no counts yet)."""
-    if isinstance(source, dict):
+    if isinstance(source, Snapshot):
         if source["hist"].sum() or source.get("hist_last") is None:
             return source["hist"], source["hist_edges"], f"epoch {source['epoch']} so far"
         return source["hist_last"], source["hist_edges"], f"epoch {max(1, source['epoch'] - 1)}"
@@ -221,7 +222,7 @@ def rule_from(source: Source) -> go.Figure:
 
 def rule_args(source: Source) -> tuple:
     """(beta, losses, probs, keep, percentile) of a snapshot's latest candidate batch."""
-    if isinstance(source, dict):
+    if isinstance(source, Snapshot):
         b = source.get("last_batch") or {}
         return (source["beta"], b.get("losses"), b.get("probs"), b.get("keep"),
                 b.get("percentile"))

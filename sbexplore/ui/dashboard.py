@@ -20,9 +20,10 @@ import plotly.graph_objects as go
 from sbexplore.config import RunConfig
 from sbexplore.errors import UserError
 from sbexplore.figures import live
-from sbexplore.records import HIST_EDGES, Run, load_run
+from sbexplore.records import Run, load_run
 from sbexplore.rundirs import runs_root
 from sbexplore.runner import BackgroundRun, start
+from sbexplore.snapshot import Snapshot
 from sbexplore.sweeps import run_folder_name
 from sbexplore.ui.controls import Controls
 from sbexplore.ui.gallery import Gallery
@@ -369,7 +370,6 @@ class Dashboard(w.VBox):
             self._show_error(snap["error"])
 
 
-def _blank_snapshot(cfg: RunConfig) -> dict[str, Any]:
+def _blank_snapshot(cfg: RunConfig) -> Snapshot:
     """What the histogram shows before any run exists."""
-    return {"name": "no run yet", "hist": np.zeros((4, len(HIST_EDGES) - 1), np.int64),
-            "hist_edges": HIST_EDGES, "hist_last": None, "epoch": 0, "config": cfg}
+    return Snapshot(name="no run yet", config=cfg)

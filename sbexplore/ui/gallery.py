@@ -116,14 +116,14 @@ class Gallery(w.VBox):
 
 def image_grid(source: Any, which: str = "hardest", k: int = 16, columns: int = 8) -> Gallery:
     """A gallery widget for a Run, a BackgroundRun or a snapshot (usable in any notebook)."""
-    from sbexplore.runner import run_snapshot
+    from sbexplore.snapshot import Snapshot
 
-    if isinstance(source, dict):
+    if isinstance(source, Snapshot):
         snap = source
     elif hasattr(source, "snapshot"):
         snap = source.snapshot(gallery=k)
     else:
-        snap = run_snapshot(source, gallery=k)
+        snap = Snapshot.from_run(source, gallery=k)
     gallery = Gallery(which, k, columns)
     gallery.update(snap)
     return gallery

@@ -1,0 +1,143 @@
+"""SB in your own loop: the public Selector + Recorder give what the built-in Trainer gives."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+import sbexplore as sb
+from sbexplore.data import load_data
+from sbexplore.errors import ConfigError
+from sbexplore.models import build_model
+
+
+def _resolved(cfg):
+    return cfg.resolved() if hasattr(cfg, "resolved") else cfg
+
+
+def hand_written_run(cfg: sb.RunConfig) -> sb.Run:
+    """A plain PyTorch loop: DataLoader with indices, the user's model, optimizer and loss."""
+    cfg = _resolved(cfg)
+    dev = torch.device("cpu")
+    d = load_data(cfg, dev)
+    torch.manual_seed(cfg.seed)
+    model = build_model(cfg.model, 1, 10, 8, cfg.dropout)
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
+                          nesterov=cfg.nesterov, weight_decay=cfg.weight_decay)
+    rec = sb.Recorder(cfg, d.y_train, true_labels=d.true_train, mislabeled=d.mislabeled,
+                      source_index=d.source_index, classes=d.classes)
+    sel = sb.Selector.from_config(cfg, model, len(d.y_train), device=dev, recorder=rec,
+                                  transform=d.normalize)
+    loader = DataLoader(sb.WithIndices(TensorDataset(d.x_train, d.y_train)),
+                        batch_sampler=sel.batch_sampler())
+    for _ in range(cfg.epochs):
+        for x, y, idx in sel.batches(loader):
+            model.train()
+            out = model(d.normalize(x))
+            losses = F.cross_entropy(out, y, reduction="none")
+            opt.zero_grad(set_to_none=True)
+            losses.mean().backward()
+            opt.step()
+            sel.backpropped(idx, losses, out)
+        model.eval()
+        with torch.no_grad():
+            out = model(d.normalize(d.x_test))
+            test_loss = float(F.cross_entropy(out, d.y_test, reduction="none").sum().double())
+            acc = int((out.argmax(1) == d.y_test).sum()) / len(d.y_test)
+        sel.end_epoch(test_loss / len(d.y_test), acc, lr=cfg.lr)
+    return rec.finish()
+
+
+@pytest.mark.parametrize("policy,staleness", [("sb", 1), ("sb", 3), ("uniform", 1),
+                                              ("all", 1)])
+def test_a_hand_written_loop_gives_the_built_in_loops_run(policy, staleness):
+    cfg = sb.RunConfig(epochs=5, device="cpu", model="mlp", augment="none",
+                       memory_format="contiguous", policy=policy, staleness=staleness,
+                       mislabel_fraction=0.1)
+    built_in = sb.train(cfg)
+    own = hand_written_run(cfg)
+    assert own.same_results(built_in)
+    assert (own.selected.sum() > 0) and own.metrics["examples_backpropped"].sum() > 0
+
+
+def test_losses_without_reduction_none_are_refused_with_the_argument_named():
+    model = torch.nn.Linear(4, 3)
+    sel = sb.Selector(model, num_examples=8, batch_size=4, loss_fn=F.cross_entropy,
+                      prime_examples=0)
+    x, y, idx = torch.randn(8, 4), torch.randint(0, 3, (8,)), torch.arange(8)
+    with pytest.raises(ConfigError, match="reduction='none'"):
+        list(sel.batches([(x, y, idx)]))
+    with pytest.raises(ConfigError, match="one loss per example"):
+        sel.backpropped(idx, torch.tensor(1.0))
+
+
+def test_a_loader_without_indices_is_refused_with_a_clear_message():
+    sel = sb.Selector(torch.nn.Linear(4, 3), num_examples=8, batch_size=4)
+    with pytest.raises(ConfigError, match="WithIndices"):
+        list(sel.batches([(torch.randn(8, 4), torch.zeros(8, dtype=torch.long))]))
+
+
+def test_mismatched_lengths_are_refused():
+    with pytest.raises(ConfigError, match="x_train has 5 examples but y_train has 4"):
+        sb.train(epochs=1, device="cpu", data=(torch.randn(5, 3), torch.zeros(4).long(),
+                                               torch.randn(2, 3), torch.zeros(2).long()))
+    with pytest.raises(ConfigError, match="batch_size"):
+        sb.Selector(torch.nn.Linear(4, 3), num_examples=8, batch_size=0)
+
+
+def test_selector_spends_one_host_sync_per_candidate_batch(monkeypatch):
+    """Counts device->host reads (`nonzero`, `tolist`, `int`/`float` of a tensor) per batch."""
+    model = torch.nn.Linear(4, 3)
+    n, B = 64, 8
+    sel = sb.Selector(model, num_examples=n, batch_size=B, beta=1.0)
+    x, y = torch.randn(n, 4), torch.randint(0, 3, (n,))
+    calls = {"nonzero": 0}
+    real = torch.Tensor.nonzero
+
+    def counting(self, *a, **k):
+        calls["nonzero"] += 1
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(torch.Tensor, "nonzero", counting)
+    for xb, yb, ib in sel.batches(sel.tensor_batches(x, y)):
+        sel.backpropped(ib, F.cross_entropy(model(xb), yb, reduction="none"))
+    sel.end_epoch()
+    assert calls["nonzero"] == n // B
+
+
+def test_own_tensors_train_a_tabular_model():
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = torch.tensor((X - X.mean(0)) / X.std(0), dtype=torch.float32)
+    y = torch.tensor(y)
+    data = (X[:450], y[:450], X[450:], y[450:])
+    run = sb.train(sb.RunConfig(model="mlp", epochs=8, device="cpu", batch_size=32), data=data)
+    assert run.config.dataset == "custom"
+    assert run.metrics["test_accuracy"].iloc[-1] > 0.9
+    assert run.metrics["examples_forwarded"].iloc[-1] == 450
+
+
+def test_own_datasets_are_decoded_once_and_train():
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x = torch.tensor(d.images * 16, dtype=torch.uint8).clamp(0, 255)[:, None]
+    y = torch.tensor(d.target)
+    train_set, test_set = TensorDataset(x[:1400], y[:1400]), TensorDataset(x[1400:], y[1400:])
+    cfg = sb.RunConfig(epochs=3, device="cpu")
+    from_datasets = sb.train(cfg, data=(train_set, test_set))
+    from_tensors = sb.train(cfg, data=(x[:1400], y[:1400], x[1400:], y[1400:]))
+    assert len(from_datasets.examples) == 1400 and from_datasets.same_results(from_tensors)
+    assert from_datasets.meta["image_shape"] == [1, 8, 8]
+
+
+def test_a_user_loss_is_used_for_selection_and_training():
+    seen = []
+
+    def smoothed(out, y):
+        seen.append(len(y))
+        return F.cross_entropy(out, y, reduction="none", label_smoothing=0.1)
+
+    run = sb.train(sb.RunConfig(epochs=3, device="cpu", model="mlp"), loss=smoothed)
+    assert run.meta["loss"] == "smoothed" and sum(seen) > 3 * 1438
