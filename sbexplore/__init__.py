@@ -18,7 +18,8 @@ from sbexplore.snapshot import Snapshot
 from sbexplore.trainer import Trainer, train
 
 _LAZY = {"start": "sbexplore.runner", "BackgroundRun": "sbexplore.runner",
-         "sweep": "sbexplore.sweeps", "SweepResult": "sbexplore.sweeps"}
+         "sweep": "sbexplore.sweeps", "SweepResult": "sbexplore.sweeps",
+         "list_runs": "sbexplore.rundirs"}
 
 
 def __getattr__(name: str) -> Any:  # start/sweep load on first use
@@ -31,4 +32,4 @@ def __getattr__(name: str) -> Any:  # start/sweep load on first use
 
 __all__ = ["BackgroundRun", "Callback", "ConfigError", "DataError", "Recorder", "Run",
            "RunConfig", "Selector", "Snapshot", "Trainer", "UserError", "WithIndices",
-           "__version__", "load_run", "start", "sweep", "train"]
+           "__version__", "list_runs", "load_run", "start", "sweep", "train"]

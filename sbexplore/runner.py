@@ -17,6 +17,7 @@ from torch import nn
 from sbexplore.config import RunConfig
 from sbexplore.recorder import STATUSES, Callback, Recorder
 from sbexplore.records import Run
+from sbexplore.rundirs import with_default_out_dir
 from sbexplore.snapshot import GALLERY_SIZE, Snapshot
 from sbexplore.trainer import Trainer
 
@@ -180,11 +181,16 @@ class BackgroundRun:
 
 def start(cfg: RunConfig | None = None, model: nn.Module | None = None, *, data: Any = None,
           loss: Callable[..., Any] | None = None, callbacks: Iterable[Callback] = (),
-          replay: pd.DataFrame | None = None, **overrides: Any) -> BackgroundRun:
-    """Start training in a daemon thread and return at once; `start(epochs=5)` works too."""
+          replay: pd.DataFrame | None = None, save: bool = True,
+          **overrides: Any) -> BackgroundRun:
+    """Start training in a daemon thread and return at once; `start(epochs=5)` works too.
+
+    Saved to `cfg.out_dir`, else to `./runs/<slug>-<time>` (`sbexplore.rundirs`); `save=False`
+    keeps a run without `out_dir` in memory only."""
     cfg = cfg or RunConfig()
     if overrides:
         cfg = cfg.replace(**overrides)
+    cfg = with_default_out_dir(cfg, save)
     return BackgroundRun(cfg, model=model, data=data, loss=loss, callbacks=callbacks,
                          replay=replay)
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sbexplore.config import RunConfig
-from sbexplore.records import HIST_EDGES, HIST_GROUPS, Run
+from sbexplore.records import HIST_EDGES, HIST_GROUPS, METRIC_COLUMNS, Run, empty_frame
 
 GALLERY_SIZE = 16  # hardest / easiest examples per gallery
 GALLERY_KEYS = ("index", "source_index", "label", "true_label", "mislabeled", "times_selected",
@@ -57,7 +57,7 @@ class Snapshot:
     hist_groups: tuple[str, ...] = HIST_GROUPS
     hist: np.ndarray = field(default_factory=_zeros_hist)
     hist_last: np.ndarray | None = None
-    metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
+    metrics: pd.DataFrame = field(default_factory=lambda: empty_frame(METRIC_COLUMNS))
     events: pd.DataFrame = field(default_factory=pd.DataFrame)
     mislabel_fraction: float = 0.0
     mislabel_pick_rate: float = float("nan")

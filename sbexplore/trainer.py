@@ -301,14 +301,20 @@ def _cuda_devices(device: torch.device) -> list[int]:
 def train(cfg: RunConfig | None = None, *, model: nn.Module | None = None, data: Any = None,
           loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
           callbacks: Iterable[Callback] = (), replay: pd.DataFrame | None = None,
-          stream: bool | None = None, **overrides: Any) -> Run:
+          stream: bool | None = None, progress: bool | None = None, **overrides: Any) -> Run:
     """Train one run to the end (blocking) and return it. `train(epochs=3)` works too.
 
     `data`: your own tensors `(x_train, y_train, x_test, y_test)` or datasets
     `(train_set, test_set)` (decoded once to tensors; `stream=True`, or datasets too large to
     decode, read them through a DataLoader each epoch: slower). `replay` takes another run's
-    `events` and applies its live changes at the same steps.
+    `events` and applies its live changes at the same steps. `progress`: a tqdm bar with rate
+    and ETA; None shows it in notebooks, False never.
     """
     cfg = (cfg or RunConfig()).replace(**overrides) if overrides else (cfg or RunConfig())
+    if progress is not False:
+        from sbexplore.progress import ProgressBar, in_notebook
+
+        if progress or in_notebook():
+            callbacks = [*callbacks, ProgressBar(enabled=True)]
     return Trainer(cfg, model=model, data=data, loss=loss, callbacks=callbacks,
                    replay=replay, stream=stream).fit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ import pytest
 from sbexplore import RunConfig
 
 REPO = Path(__file__).resolve().parents[1]
+# start() and the Dashboard save runs under ./runs by default: keep tests out of the checkout.
+os.environ.setdefault("SBEXPLORE_RUNS", tempfile.mkdtemp(prefix="sbexplore-test-runs-"))
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

@@ -30,7 +30,7 @@ def _free_port() -> int:
 @pytest.fixture
 def jupyterlab(tmp_path, chromium):
     nb = nbformat.read(REPO / "notebooks" / "01_quickstart.ipynb", as_version=4)
-    inject_parameters(nb, {"epochs": 5000})
+    inject_parameters(nb, {"epochs": 5000, "autostart": False, "wait": False})  # test presses Start
     nb.cells.append(nbformat.v4.new_code_cell(SLEEP_CELL))
     nbformat.write(nb, tmp_path / "01_quickstart.ipynb")
     port, token = _free_port(), secrets.token_hex(16)

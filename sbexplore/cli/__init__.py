@@ -12,7 +12,7 @@ import sys
 
 from sbexplore.errors import UserError
 
-COMMANDS = ("run", "demo", "figures", "sweep", "app")
+COMMANDS = ("run", "demo", "figures", "report", "sweep", "app")
 
 
 class OneLineParser(argparse.ArgumentParser):

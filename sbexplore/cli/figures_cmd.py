@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser("figures", help="export paper figures of saved runs (pdf, svg, png)",
                        description="Write every figure that applies to the runs given: one "
                        "run: its own figures; several (or a sweep folder): comparisons too.")
-    p.add_argument("runs", nargs="+", metavar="RUN_DIR",
-                   help="run folders, or folders holding run folders (a sweep)")
+    add_runs_argument(p)
     p.add_argument("--out", required=True, help="folder for the figures")
     p.add_argument("--format", default="pdf,svg,png", dest="formats",
                    help="comma-separated: pdf, svg, png (default all three)")
@@ -27,9 +27,21 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     return p
 
 
+def add_runs_argument(p: argparse.ArgumentParser) -> None:
+    """The RUN_DIR… positional shared by the commands that read saved runs."""
+    p.add_argument("runs", nargs="+", metavar="RUN_DIR",
+                   help="run folders, or folders holding run folders (a sweep, a demo)")
+
+
 def find_runs(paths: list[str]) -> list[Run]:
-    """Load each run folder; a folder that is not a run contributes the run folders below it."""
+    """Load each run folder; a folder that is not a run contributes the run folders below it.
+    Plain files (a shell glob like `runs/demo/*` also matches `report.html`) are skipped with a
+    note, as long as some run was given."""
     runs: list[Run] = []
+    files = [raw for raw in paths if Path(raw).is_file()]
+    if files and len(files) < len(paths):
+        sys.stderr.write(f"skipping {', '.join(files)}: not a run folder\n")
+        paths = [raw for raw in paths if raw not in files]
     for raw in paths:
         p = Path(raw)
         if not p.exists():

@@ -25,6 +25,7 @@ from sbexplore.errors import RunFolderError, UserError
 from sbexplore.figures import live
 from sbexplore.figures.style import TOP_MARGIN
 from sbexplore.records import Run, load_run
+from sbexplore.rundirs import runs_root
 from sbexplore.runner import BackgroundRun, start
 from sbexplore.snapshot import Snapshot
 from sbexplore.sweeps import run_folder_name
@@ -108,10 +109,11 @@ class Dashboard(w.VBox):
     def __init__(self, config: RunConfig | None = None, run: Any = None,
                  out: str | os.PathLike | None = None, rate: float = MAX_RATE,
                  max_runs: int | None = None, pace: float = 0.0, lazy_figures: bool = False,
-                 *, model: Any = None, loss: Any = None, data: Any = None):
+                 save: bool = True, *, model: Any = None, loss: Any = None, data: Any = None):
         self.base = config or DEFAULT
         self.model, self.loss, self.data = model, loss, data
-        self.out = Path(out) if out else None
+        self.out = Path(out) if out else None  # None: ./runs/<slug>-<time> (sbexplore.rundirs)
+        self.save = save  # False: runs started here live in memory only
         self.max_runs = max_runs  # runs training at once (a classroom server's cap); None: any
         self._lock = threading.RLock()
         self._quiet = False  # set while code (not the user) writes the controls
@@ -214,12 +216,14 @@ class Dashboard(w.VBox):
 
     # -- runs ---------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | os.PathLike, follow: bool = False, **kwargs: Any) -> Dashboard:
-        """Replay a saved run folder, or every run folder inside a sweep folder.
+    def load(cls, path: str | os.PathLike | None = None, follow: bool = False,
+             **kwargs: Any) -> Dashboard:
+        """Replay a saved run folder, or every run folder inside a sweep folder; no `path`:
+        the runs saved by default (`./runs`, see `sbexplore.list_runs()`).
 
         `follow=True` shows runs that another process is still writing (a running sweep) live,
         from their folders, and adds new run folders as they appear."""
-        p = Path(path)
+        p = Path(path) if path is not None else runs_root()
         found = run_folders(p)
         if not found and not (follow and p.is_dir()):
             raise UserError(f"path={str(p)!r} is not allowed: it is neither a run folder nor a "
@@ -267,7 +271,7 @@ class Dashboard(w.VBox):
                      "mislabels": cfg.mislabel_fraction}, cfg.seed)
                 cfg = cfg.replace(out_dir=str(self.out / folder))
             model = copy.deepcopy(self.model) if self.model is not None else None
-            run = start(cfg, model=model, loss=self.loss, data=self.data)
+            run = start(cfg, model=model, loss=self.loss, data=self.data, save=self.save)
         except ValueError as exc:  # ConfigError and friends: the user's settings
             self._show_error(str(exc), plain=True)
             return None

@@ -1,0 +1,56 @@
+"""Start a JupyterLab server for browser tests: one place for its flags and its wait."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from nbexec import kernel_env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def jupyterlab(root: Path, extra_args: tuple[str, ...] = (), env: dict | None = None,
+               timeout: float = 90.0) -> Iterator[tuple[str, str]]:
+    """Serve `root`; yields (base URL, token) once the server answers, stops it afterwards."""
+    port, token = _free_port(), secrets.token_hex(16)
+    jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or "jupyter"
+    proc = subprocess.Popen(
+        [jupyter, "lab", "--allow-root", "--no-browser", "--ServerApp.ip=127.0.0.1",
+         f"--ServerApp.port={port}", f"--ServerApp.token={token}",
+         f"--ServerApp.root_dir={root}", "--LabApp.news_url=",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", *extra_args],
+        env={**kernel_env(), **(env or {})}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    t0 = time.time()
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if time.time() - t0 > timeout or proc.poll() is not None:
+                    raise RuntimeError(
+                        f"JupyterLab did not start within {timeout:.0f} s") from None
+                time.sleep(0.3)
+        yield base, token
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()

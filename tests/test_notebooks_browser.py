@@ -1,0 +1,106 @@
+"""Every notebook under Run All in a real JupyterLab (headless Chromium), with tiny parameters:
+each cell runs without an error and the figures show, with no click on any widget."""
+
+from __future__ import annotations
+
+import ast
+
+import nbformat
+import pytest
+from conftest import REPO
+from labserver import jupyterlab
+from nbexec import inject_parameters
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+TINY = {  # the names a notebook's parameters cell defines get these values (others: untouched)
+    "epochs": 2, "EPOCHS": 2, "autostart": True, "wait": True, "sleep_s": 0.0,
+    "betas": [1.0, 3.0], "stalenesses": [1], "seeds": [0], "SEEDS": [0],
+    "fractions": [0.0, 0.2], "MISLABEL_FRACTIONS": [0.1, 0.2], "MODEL": "mlp", "model": "mlp",
+    "FORMATS": ["svg"],
+}
+MIN_FIGURES = {"01_quickstart": 4}  # the dashboard's views plus the four of the last cell
+
+
+def _parameter_names(nb: nbformat.NotebookNode) -> set[str]:
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    return {t.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)
+            for t in node.targets if isinstance(t, ast.Name)}
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab serving tiny copies of the notebooks from a temporary folder."""
+    from conftest import IN_CI, chromium_path
+
+    if chromium_path() is None:
+        if IN_CI:
+            pytest.fail("CI=true but no Chromium is installed")
+        pytest.skip("no system Chromium (apt-get install chromium): browser test skipped")
+    root = tmp_path_factory.mktemp("notebooks")
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        names = _parameter_names(nb)
+        inject_parameters(nb, {k: v for k, v in TINY.items() if k in names})
+        nbformat.write(nb, root / path.name)
+    settings = root / ".lab-settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)  # every cell in the page, even off screen (no windowing)
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    with jupyterlab(root, (f"--LabApp.user_settings_dir={root / '.lab-settings'}",),
+                    env={"SBEXPLORE_RUNS": str(root / "runs")}) as (base, token):
+        yield base, token, root
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    from conftest import chromium_path
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+FIGURES_JS = """() => [...document.querySelectorAll('.jp-Notebook .js-plotly-plot')]
+    .filter(p => (p.data || []).some(t => ['x', 'y', 'z', 'values'].some(
+        k => t[k] && t[k].length > 0))).length"""
+PENDING_JS = """() => {
+    const cells = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')];
+    const prompts = cells.map(c => c.querySelector('.jp-InputPrompt')?.innerText || '');
+    return prompts.filter(p => !/\\[\\d+\\]/.test(p)).length;
+}"""
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_run_all_shows_the_figures_without_a_click(lab, browser, path, tmp_path):
+    base, token, root = lab
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    try:
+        page.goto(f"{base}/lab/tree/{path.name}?token={token}")
+        page.locator(".jp-Notebook").wait_for(timeout=90_000)
+        page.wait_for_function("() => document.querySelector('#jp-main-statusbar')"
+                               "?.innerText.includes('Idle')", timeout=120_000)
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        # every code cell gets its execution count: Run All went through to the end
+        page.wait_for_function(f"() => ({PENDING_JS})() === 0", timeout=540_000)
+        text = page.locator(".jp-Notebook").inner_text()
+        assert "Traceback (most recent call last)" not in text, _error_excerpt(text)
+        want = MIN_FIGURES.get(path.stem, 1)
+        page.wait_for_function(f"() => ({FIGURES_JS})() >= {want}", timeout=60_000)
+        shot = tmp_path / f"{path.stem}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"\n[browser] {path.stem}: {page.evaluate(FIGURES_JS)} figures with data; {shot}")
+    except Exception:
+        page.screenshot(path=str(tmp_path / f"{path.stem}-failure.png"), full_page=True)
+        print(f"\n[browser] failure screenshot: {tmp_path / f'{path.stem}-failure.png'}")
+        raise
+    finally:
+        page.close()
+
+
+def _error_excerpt(text: str) -> str:
+    i = text.find("Traceback (most recent call last)")
+    return text[max(0, i - 300): i + 1500]
