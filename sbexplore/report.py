@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 
 from sbexplore._version import __version__
 from sbexplore.analysis import comparison_table, cost_model_table
+from sbexplore.analysis.epochs import selecting_epochs
 from sbexplore.fileio import atomic_write
 from sbexplore.records import Run
 
@@ -40,11 +41,11 @@ def report_figures(runs: list[Run]) -> list[tuple[str, go.Figure]]:
         figs.append(("Speedup to target accuracy", speedup_bars(runs)))
     figs.append(("Time breakdown", time_breakdown_bars(runs)))
     mis = [r for r in runs if r.config.mislabel_fraction > 0]
-    sb = [r for r in runs if r.config.policy == "sb" and len(r.metrics) > r.config.prime_epochs]
+    sb = [r for r in runs if r.config.policy == "sb" and bool(selecting_epochs(r).any())]
     if mis:
         figs.append(("Mislabel pick rate", mislabel_pick_rate(mis)))
         det = [r for r in mis if r.config.policy != "all"
-               and len(r.metrics) > r.config.prime_epochs]
+               and bool(selecting_epochs(r).any())]
         if det:
             figs.append(("SB as a mislabel detector", detection_curve(det)))
     if sb:

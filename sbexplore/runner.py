@@ -30,7 +30,7 @@ class BackgroundRun:
 
     def __init__(self, cfg: RunConfig, model: nn.Module | None = None,
                  callbacks: Iterable[Callback] = (), replay: pd.DataFrame | None = None):
-        self.config = cfg
+        self.config = cfg = cfg.resolved()  # the recipe fields the run will use
         self.trainer: Trainer | None = None
         self.error: str | None = None  # traceback text when the thread failed
         self.exception: BaseException | None = None

@@ -27,7 +27,6 @@ from sbexplore._version import __version__
 from sbexplore.config import RunConfig
 from sbexplore.data import TrainData, load_data
 from sbexplore.data.augment import augment_batch
-from sbexplore.data.registry import DATASETS
 from sbexplore.device import autocast, resolve_device, use_bf16, use_channels_last
 from sbexplore.errors import ConfigError
 from sbexplore.models import build_model
@@ -57,13 +56,11 @@ class Trainer:
 
     def __init__(self, cfg: RunConfig, model: nn.Module | None = None,
                  callbacks: Iterable[Callback] = (), replay: pd.DataFrame | None = None):
-        self.cfg = cfg
+        self.cfg = cfg = cfg.resolved()  # recipe fields filled from the dataset's recipe
         self.device = resolve_device(cfg.device)
         torch.manual_seed(cfg.seed)
         self.data: TrainData = load_data(cfg, self.device)
-        spec = DATASETS[cfg.dataset]
-        self.augment = cfg.augment if cfg.augment is not None else spec.augment
-        self.cutout = cfg.cutout if cfg.cutout is not None else spec.cutout
+        self.augment, self.cutout = cfg.augment, cfg.cutout
         x = self.data.x_train
         self.model = build_model(model if model is not None else cfg.model, x.shape[1],
                                  self.data.num_classes, x.shape[-1], cfg.dropout).to(self.device)
@@ -112,6 +109,8 @@ class Trainer:
         self._replan = False
         self._epoch_pos = 0
         self.lr = cfg.lr
+        self.priming = False
+        self._t0 = time.perf_counter()
 
     # -- control (safe to call from another thread) -----------------------------------------
     def stop(self) -> None:
@@ -177,7 +176,7 @@ class Trainer:
         self._epoch_backprops = self._epoch_forwarded = 0
         self._epoch_hist.zero_()
         self._epoch_selected.zero_()
-        priming = self.epoch < cfg.prime_epochs
+        self.priming = priming = self.backprops < cfg.prime_examples  # whole epochs
         selecting = not priming and self.policy.needs_losses
         perm = torch.randperm(self.n, generator=self.gen, device=self.device)
         if selecting:
@@ -188,7 +187,7 @@ class Trainer:
             self._epoch_pos = start
             self._before_step()
             idx = perm[start:start + B]
-            x = augment_batch(d.x_train[idx], self.augment, self.cutout, self.gen)
+            x = augment_batch(d.x_train[idx], self.augment, self.cutout, self.gen, d.mean)
             y = d.y_train[idx]
             if priming or isinstance(self.policy, KeepAll):
                 self._backprop(x, y, idx)  # traditional: no selection, no sync
@@ -198,7 +197,7 @@ class Trainer:
                     if self._replan:
                         perm, fresh_counts = self._replan_rest(perm, start)
                         idx = perm[start:start + B]
-                        x = augment_batch(d.x_train[idx], self.augment, self.cutout, self.gen)
+                        x = augment_batch(d.x_train[idx], self.augment, self.cutout, self.gen, d.mean)
                         y = d.y_train[idx]
                     losses = self._selection_losses(x, y, idx, fresh_counts[b])
                 probs = self.policy.probabilities(losses, len(idx), self.device)
@@ -271,7 +270,7 @@ class Trainer:
         budget = self._budget()
         total = budget / self.n if cfg.schedule_unit == "backprops" and budget else cfg.epochs
         self.lr = cfg.lr * lr_factor(cfg.lr_schedule, progress, total, cfg.milestones,
-                                     cfg.lr_decay)
+                                     cfg.lr_decay, cfg.warmup_epochs)
         for group in self.optimizer.param_groups:
             group["lr"] = self.lr
         with self.timer.section("train"):
@@ -288,7 +287,7 @@ class Trainer:
         self._epoch_selected[idx] = 1
         mis = self.data.mislabeled[idx]
         self._epoch_stats += torch.stack([loss_vec.sum().double(), mis.sum().double()])
-        if not self.policy.needs_losses or self.epoch < self.cfg.prime_epochs:
+        if not self.policy.needs_losses or self.priming:
             self._histogram(loss_vec, torch.ones_like(mis), idx)
         self.backprops += n
         self._epoch_backprops += n
@@ -336,7 +335,9 @@ class Trainer:
         return min(limits) if limits else None
 
     def _budget_spent(self) -> bool:
-        budget = self._budget()
+        budget, limit = self._budget(), self.cfg.max_time_s
+        if limit is not None and self.total_time + time.perf_counter() - self._t0 >= limit:
+            return True  # the wall-clock budget (paused time excluded)
         return budget is not None and self.backprops >= budget
 
     # -- evaluation and records --------------------------------------------------------------
@@ -362,6 +363,7 @@ class Trainer:
         times = self.timer.totals()
         wall = time.perf_counter() - self._t0
         self.total_time += wall
+        self._t0 = time.perf_counter()  # between epochs the time budget counts from here
         self.forwarded += self._epoch_forwarded
         loss_sum, mis_sum = self._epoch_stats.tolist()
         nb = self._epoch_backprops
@@ -376,7 +378,7 @@ class Trainer:
             "time_select_s": times.get("select", 0.0), "time_train_s": times.get("train", 0.0),
             "time_other_s": max(0.0, wall - times.get("select", 0.0) - times.get("train", 0.0)),
             "time_eval_s": times.get("eval", 0.0),
-            "priming": self.epoch < self.cfg.prime_epochs, "lr": float(self.lr),
+            "priming": self.priming, "lr": float(self.lr),
             "step": self.step, "total_backprops": self.backprops,
             "total_forwarded": self.forwarded, "total_time_s": self.total_time,
         }

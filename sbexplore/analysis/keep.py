@@ -22,7 +22,7 @@ def matched_keep(run: Run) -> float:
     k = realised_keep(run)
     if not k == k:
         raise ValueError(f"run {run.name!r} has no epochs after priming: train it longer "
-                         "than prime_epochs to measure its keep fraction")
+                         "than its priming (prime_examples) to measure its keep fraction")
     return min(1.0, max(k, 1e-6))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from sbexplore.analysis.epochs import selecting_epochs
 from sbexplore.records import Run
 
 
@@ -22,7 +23,7 @@ def run_figures(run: Run, prefix: str = "") -> dict[str, go.Figure]:
     from sbexplore.figures.examples import data_map, detection_curve, selected_images
 
     has_mis = bool(run.examples["mislabeled"].astype(bool).any()) if len(run.examples) else False
-    selects = run.config.policy != "all" and len(run.metrics) > run.config.prime_epochs
+    selects = run.config.policy != "all" and bool(selecting_epochs(run).any())
     figs: dict[str, go.Figure] = {"learning_curve": live.learning_curves([run])}
     if len(run.hist):
         figs["loss_histogram"] = live.loss_histogram(run)
@@ -65,7 +66,7 @@ def comparison_figures(runs: list[Run]) -> dict[str, go.Figure]:
         if len({r.config.mislabel_fraction for r in mis}) > 1:
             figs["pick_rate_vs_fraction"] = pick_rate_vs_fraction(mis)
         detect = [r for r in mis if r.config.policy != "all"
-                  and len(r.metrics) > r.config.prime_epochs]
+                  and bool(selecting_epochs(r).any())]
         if detect:
             figs["mislabel_detection"] = detection_curve(detect)
     figs["time_breakdown"] = time_breakdown_bars(runs)
