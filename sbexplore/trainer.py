@@ -197,7 +197,8 @@ class Trainer:
                     if self._replan:
                         perm, fresh_counts = self._replan_rest(perm, start)
                         idx = perm[start:start + B]
-                        x = augment_batch(d.x_train[idx], self.augment, self.cutout, self.gen, d.mean)
+                        x = augment_batch(d.x_train[idx], self.augment, self.cutout, self.gen,
+                                          d.mean)
                         y = d.y_train[idx]
                     losses = self._selection_losses(x, y, idx, fresh_counts[b])
                 probs = self.policy.probabilities(losses, len(idx), self.device)
