@@ -60,8 +60,8 @@ def reproduce(seeds: Sequence[int] = (0, 1, 2), out: str | Path | None = None,
         cfgs = method_configs(base.replace(seed=seed))
         for cfg in cfgs[:2] + [None] + cfgs[2:]:
             if cfg is None:  # uniform backprops as many examples as this seed's SB run did
-                cfg = base.replace(seed=seed, policy="uniform", keep=round(matched_keep(sb), 4),
-                                   name="uniform (matched)")
+                cfg = base.replace(seed=seed, policy="uniform", name="uniform (matched)",
+                                   keep=round(matched_keep(sb), 4))
             if out is not None:
                 cfg = cfg.replace(out_dir=str(Path(out) / f"{_slug(cfg.label)}-seed{seed}"))
             t = time.perf_counter()
@@ -91,4 +91,5 @@ def _slug(label: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in label.lower()).strip("-")
 
 
-__all__ = ["FACTORS", "PAPER_CIFAR10_GPU_HOURS", "estimate_seconds", "method_configs", "reproduce", "table1"]
+__all__ = ["FACTORS", "PAPER_CIFAR10_GPU_HOURS", "estimate_seconds", "method_configs",
+           "reproduce", "table1"]
