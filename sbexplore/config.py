@@ -17,11 +17,20 @@ SCHEDULE_UNITS = ("epochs", "backprops")
 PRECISIONS = ("auto", "fp32", "bf16")
 MEMORY_FORMATS = ("auto", "contiguous", "channels_last")
 SELECT_MODES = ("eval", "train")
+MISLABEL_MODES = ("flip", "shuffle")
+# fields of older versions that saved runs may still hold; ignored when loading
+RETIRED_FIELDS = ("prime_epochs",)  # now prime_examples (the run's metrics keep `priming`)
+# fields whose None means "the dataset's recipe" (sbexplore.data.registry.Recipe)
+RECIPE_FIELDS = ("lr", "warmup_epochs", "lr_schedule", "batch_size", "epochs", "augment",
+                 "cutout", "prime_examples")
 
 
 @dataclass
 class RunConfig:
-    """All settings of one run. Validated on construction; `ValueError` names the bad field."""
+    """All settings of one run. Validated on construction; `ConfigError` names the bad field.
+
+    Fields marked "recipe" default to None: `resolved()` fills them from the dataset's recipe
+    (`DATASETS[dataset].recipe`), which the trainer does first."""
 
     # data and model
     dataset: str = "digits"  # a registered dataset name (see sbexplore.data.DATASETS)
@@ -29,8 +38,8 @@ class RunConfig:
     train_subset: int | None = None  # a fixed, seeded random subset of the training set
     model: str = "cnn"  # a registered model, or any torchvision classification model
     image_size: int | None = None  # imagefolder: resize/crop to this at decode time
-    augment: str | None = None  # none | crop | crop+flip; None: the dataset's default
-    cutout: int | None = None  # Cutout square side in pixels; 0 off; None: dataset default
+    augment: str | None = None  # recipe; none | crop | crop+flip
+    cutout: int | None = None  # recipe; Cutout square side in pixels (hole = mean); 0 off
     dropout: float = 0.0  # models that support it (wrn16_8, mlp)
     download: bool = False  # never fetch data unless asked
     # selection
@@ -40,19 +49,24 @@ class RunConfig:
     prob_floor: float = 0.0  # minimum keep probability
     keep: float | None = None  # uniform/topk rate; None: 1/(beta+1), SB's expected rate
     staleness: int = 1  # selection pass every n epochs; 1 = fresh every epoch
-    prime_epochs: int = 1  # epochs that backprop everything first, as the original does
+    # recipe; whole epochs backprop everything while fewer than this many examples were
+    # backpropped (the original's num_images_to_prime); 0: select from the first epoch
+    prime_examples: int | None = None
     select_mode: str = "eval"  # model mode for the selection forward pass
-    mislabel_fraction: float = 0.0  # share of training labels flipped to another class
+    mislabel_fraction: float = 0.0  # share of training labels made wrong (see mislabel_mode)
+    mislabel_mode: str = "flip"  # flip: a random other class; shuffle: permute them (paper)
     # optimisation
-    epochs: int = 10
+    epochs: int | None = None  # recipe
     max_backprops: int | None = None  # stop once this many examples were backpropped
     max_backprop_epochs: float | None = None  # the same budget in epochs' worth (x train size)
-    batch_size: int = 128  # the backprop batch (and the candidate batch)
-    lr: float = 0.05
+    max_time_s: float | None = None  # wall-clock budget in seconds (the paper's fixed hours)
+    batch_size: int | None = None  # recipe; the backprop batch (and the candidate batch)
+    lr: float | None = None  # recipe; the peak learning rate
+    warmup_epochs: float | None = None  # recipe; linear warm-up, in schedule units
     momentum: float = 0.9
     nesterov: bool = True
     weight_decay: float = 5e-4
-    lr_schedule: str = "constant"  # constant | multistep | cosine | onecycle
+    lr_schedule: str | None = None  # recipe; constant | multistep | cosine | onecycle
     schedule_unit: str = "epochs"  # key the schedule by epochs or by epochs' worth of backprops
     milestones: list[float] = field(default_factory=list)  # multistep, in schedule units
     lr_decay: float = 0.1  # multistep factor
@@ -71,6 +85,14 @@ class RunConfig:
         _validate(self)
 
     # -- derived values -------------------------------------------------------------------
+    def resolved(self) -> RunConfig:
+        """A copy with every None recipe field taken from the dataset's recipe (idempotent)."""
+        from sbexplore.data.registry import DATASETS
+
+        recipe = DATASETS[self.dataset].recipe
+        return self.replace(**{f: getattr(recipe, f) for f in RECIPE_FIELDS
+                               if getattr(self, f) is None})
+
     @property
     def resolved_keep(self) -> float:
         """The keep rate for uniform/topk: `keep`, or SB's expected 1/(beta+1)."""
@@ -99,6 +121,7 @@ class RunConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunConfig:
         known = {f.name for f in fields(cls)}
+        d = {k: v for k, v in d.items() if k not in RETIRED_FIELDS}
         unknown = sorted(set(d) - known)
         if unknown:
             raise ConfigError(f"unknown config field(s) {unknown}; known fields: {sorted(known)}")
@@ -130,23 +153,25 @@ def _check_type(cfg: RunConfig, name: str, kinds: tuple[type, ...], optional: bo
     v = getattr(cfg, name)
     if v is None and optional:
         return
-    if isinstance(v, bool) and bool not in kinds:
-        raise _bad(name, v, f"expected {' or '.join(k.__name__ for k in kinds)}")
-    if not isinstance(v, kinds):
-        what = " or ".join(k.__name__ for k in kinds) + (" or None" if optional else "")
+    what = " or ".join(k.__name__ for k in kinds) + (" or None" if optional else "")
+    if (isinstance(v, bool) and bool not in kinds) or not isinstance(v, kinds):
         raise _bad(name, v, f"expected {what}")
 
 
-def _validate(cfg: RunConfig) -> None:
+def _check_types(cfg: RunConfig) -> None:
+    """Every field has its declared type; floats are finite, strings non-empty."""
     for f in fields(cfg):
         t = str(f.type)
         optional = "None" in t
+        v = getattr(cfg, f.name)
         if t.startswith("str"):
             _check_type(cfg, f.name, (str,), optional)
+            if v == "" or (isinstance(v, str) and not v.strip()):
+                raise _bad(f.name, v, "must not be empty" + (" (None for the default)"
+                                                              if optional else ""))
         elif t.startswith("int"):
             _check_type(cfg, f.name, (int,), optional)
         elif t.startswith("float"):
-            v = getattr(cfg, f.name)
             if isinstance(v, int) and not isinstance(v, bool):
                 setattr(cfg, f.name, float(v))
             _check_type(cfg, f.name, (float,), optional)
@@ -155,6 +180,46 @@ def _validate(cfg: RunConfig) -> None:
                 raise _bad(f.name, v, "must be a finite number")
         elif t.startswith("bool"):
             _check_type(cfg, f.name, (bool,), optional)
+        elif t.startswith("list"):
+            if not isinstance(v, list) or not all(
+                    isinstance(m, (int, float)) and not isinstance(m, bool) and math.isfinite(m)
+                    and m > 0 for m in v):
+                raise _bad(f.name, v, "a list of positive finite numbers")
+
+
+def _check_ranges(cfg: RunConfig) -> None:
+    def at_least(name: str, lo: float, strict: bool = False) -> None:
+        v = getattr(cfg, name)
+        if v is not None and (v <= lo if strict else v < lo):
+            raise _bad(name, v, f"must be {'>' if strict else '>='} {lo:g}")
+
+    def between(name: str, lo: float, hi: float, hi_open: bool = False) -> None:
+        v = getattr(cfg, name)
+        if v is not None and not (lo <= v < hi if hi_open else lo <= v <= hi):
+            raise _bad(name, v, f"must satisfy {lo:g} <= {name} {'<' if hi_open else '<='} "
+                       f"{hi:g}")
+
+    for name in ("history_size", "staleness", "epochs", "batch_size", "train_subset",
+                 "max_backprops", "image_size"):
+        at_least(name, 1)
+    for name in ("seed", "prime_examples", "cutout", "beta", "weight_decay", "warmup_epochs"):
+        at_least(name, 0)
+    for name in ("lr", "max_backprop_epochs", "max_time_s"):
+        at_least(name, 0, strict=True)
+    between("prob_floor", 0, 1)
+    between("mislabel_fraction", 0, 1, hi_open=True)
+    between("dropout", 0, 1, hi_open=True)
+    between("momentum", 0, 1, hi_open=True)
+    if cfg.keep is not None and not 0 < cfg.keep <= 1:
+        raise _bad("keep", cfg.keep, "must satisfy 0 < keep <= 1")
+    if not 0 < cfg.lr_decay <= 1:
+        raise _bad("lr_decay", cfg.lr_decay, "must satisfy 0 < lr_decay <= 1")
+    if cfg.nesterov and cfg.momentum == 0:
+        raise _bad("nesterov", cfg.nesterov, "Nesterov momentum needs momentum > 0")
+
+
+def _validate(cfg: RunConfig) -> None:
+    _check_types(cfg)
 
     def one_of(name: str, allowed: tuple[str, ...]) -> None:
         v = getattr(cfg, name)
@@ -168,44 +233,9 @@ def _validate(cfg: RunConfig) -> None:
     one_of("precision", PRECISIONS)
     one_of("memory_format", MEMORY_FORMATS)
     one_of("select_mode", SELECT_MODES)
-
-    if cfg.beta < 0:
-        raise _bad("beta", cfg.beta, "must be >= 0")
-    if cfg.keep is not None and not 0 < cfg.keep <= 1:
-        raise _bad("keep", cfg.keep, "must satisfy 0 < keep <= 1")
-    if not 0 <= cfg.prob_floor <= 1:
-        raise _bad("prob_floor", cfg.prob_floor, "must satisfy 0 <= prob_floor <= 1")
-    if not 0 <= cfg.mislabel_fraction < 1:
-        raise _bad("mislabel_fraction", cfg.mislabel_fraction, "must satisfy 0 <= f < 1")
-    if not 0 <= cfg.dropout < 1:
-        raise _bad("dropout", cfg.dropout, "must satisfy 0 <= dropout < 1")
-    for name, lo in (("history_size", 1), ("staleness", 1), ("epochs", 1), ("batch_size", 1),
-                     ("prime_epochs", 0), ("seed", 0)):
-        if getattr(cfg, name) < lo:
-            raise _bad(name, getattr(cfg, name), f"must be an integer >= {lo}")
-    for name in ("train_subset", "max_backprops", "image_size"):
-        v = getattr(cfg, name)
-        if v is not None and v < 1:
-            raise _bad(name, v, "must be a positive integer or None")
-    if cfg.max_backprop_epochs is not None and cfg.max_backprop_epochs <= 0:
-        raise _bad("max_backprop_epochs", cfg.max_backprop_epochs, "must be > 0 or None")
-    if cfg.cutout is not None and cfg.cutout < 0:
-        raise _bad("cutout", cfg.cutout, "must be >= 0 (0 turns Cutout off) or None")
-    if cfg.lr <= 0:
-        raise _bad("lr", cfg.lr, "must be > 0")
-    if not 0 <= cfg.momentum < 1:
-        raise _bad("momentum", cfg.momentum, "must satisfy 0 <= momentum < 1")
-    if cfg.weight_decay < 0:
-        raise _bad("weight_decay", cfg.weight_decay, "must be >= 0")
-    if not 0 < cfg.lr_decay <= 1:
-        raise _bad("lr_decay", cfg.lr_decay, "must satisfy 0 < lr_decay <= 1")
-    if not isinstance(cfg.milestones, list) or not all(
-        isinstance(m, (int, float)) and not isinstance(m, bool) and m > 0 for m in cfg.milestones
-    ):
-        raise _bad("milestones", cfg.milestones, "a list of positive numbers")
+    one_of("mislabel_mode", MISLABEL_MODES)
+    _check_ranges(cfg)
     cfg.milestones = [float(m) for m in cfg.milestones]
-    if cfg.nesterov and cfg.momentum == 0:
-        raise _bad("nesterov", cfg.nesterov, "Nesterov momentum needs momentum > 0")
     dev = cfg.device
     cuda_n = dev.startswith("cuda:") and dev[5:].isdigit()
     if not (dev in ("auto", "cpu", "cuda", "mps") or cuda_n):

@@ -269,6 +269,12 @@ class Recorder:
 
     # -- state for views ------------------------------------------------------------------
     @property
+    def elapsed_s(self) -> float:
+        """Training wall time so far: complete epochs plus the one in progress (not paused)."""
+        now = time.perf_counter() - self._t0 - self.control.idle_s
+        return self.total_time + (max(0.0, now) if self._status == "running" else 0.0)
+
+    @property
     def has_mislabels(self) -> bool:
         return self.cfg.mislabel_fraction > 0
 

@@ -28,7 +28,9 @@ class BackgroundRun:
     def __init__(self, cfg: RunConfig, model: nn.Module | None = None, *, data: Any = None,
                  loss: Callable[..., Any] | None = None, callbacks: Iterable[Callback] = (),
                  replay: pd.DataFrame | None = None):
-        self.config = cfg
+        if data is not None and cfg.dataset != "custom":
+            cfg = cfg.replace(dataset="custom")  # as the Trainer records it
+        self.config = cfg = cfg.resolved()  # the recipe fields the run will use
         self.trainer: Trainer | None = None
         self.error: str | None = None  # traceback text when the thread failed
         self.exception: BaseException | None = None

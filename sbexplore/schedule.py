@@ -6,11 +6,16 @@ import bisect
 import math
 
 ONECYCLE_PEAK = 0.25  # share of the schedule spent warming up
+WARMUP_START = 0.1  # a linear warm-up starts at this share of lr
 
 
 def lr_factor(schedule: str, progress: float, total: float, milestones: list[float],
-              decay: float) -> float:
-    """The factor at `progress` (in schedule units) of a schedule lasting `total` units."""
+              decay: float, warmup: float = 0.0) -> float:
+    """The factor at `progress` (in schedule units) of a schedule lasting `total` units,
+    times a linear warm-up from WARMUP_START to 1 over the first `warmup` units."""
+    if warmup > 0 and progress < warmup:
+        ramp = WARMUP_START + (1.0 - WARMUP_START) * max(progress, 0.0) / warmup
+        return ramp * lr_factor(schedule, progress, total, milestones, decay)
     if schedule == "constant":
         return 1.0
     if schedule == "multistep":

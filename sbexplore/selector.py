@@ -100,12 +100,9 @@ class Selector:
                     device: torch.device, recorder: Recorder | None = None, **kwargs: Any
                     ) -> Selector:
         """A Selector with a RunConfig's selection settings."""
-        cfg = cfg.resolved() if hasattr(cfg, "resolved") else cfg
-        prime = getattr(cfg, "prime_examples", None)
-        if prime is None:  # configs that count priming in epochs
-            prime = getattr(cfg, "prime_epochs", 0) * num_examples
+        cfg = cfg.resolved()
         return cls(model, num_examples, cfg.batch_size, policy=make_policy(cfg, device),
-                   staleness=cfg.staleness, prime_examples=int(prime),
+                   staleness=cfg.staleness, prime_examples=int(cfg.prime_examples),
                    select_mode=cfg.select_mode, device=device, seed=cfg.seed,
                    recorder=recorder, **kwargs)
 

@@ -96,7 +96,7 @@ def is_finished(out_dir: str | Path) -> bool:
 
 def summarize(runs: list[Run]) -> pd.DataFrame:
     """One row per run: its settings, final/best accuracy, backprops, time, keep and pick rate."""
-    from sbexplore.analysis.epochs import after_priming
+    from sbexplore.analysis.epochs import after_priming, selecting_epochs
     from sbexplore.analysis.keep import realised_keep
 
     rows = []
@@ -116,7 +116,7 @@ def summarize(runs: list[Run]) -> pd.DataFrame:
             "wall_time_s": float(m["wall_time_s"].sum()) if len(m) else np.nan,
             "keep_fraction": realised_keep(run) if len(m) else np.nan,
             "mislabel_pick_rate": (float(after_priming(run)["mislabel_pick_rate"].mean())
-                                   if c.mislabel_fraction > 0 and len(m) > c.prime_epochs
+                                   if c.mislabel_fraction > 0 and bool(selecting_epochs(run).any())
                                    else np.nan),
             "out_dir": c.out_dir,
         })

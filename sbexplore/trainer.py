@@ -23,7 +23,6 @@ from sbexplore.config import RunConfig
 from sbexplore.data import TrainData, load_data
 from sbexplore.data.augment import augment_batch
 from sbexplore.data.custom import as_train_data, stream_train_data, too_large_to_decode
-from sbexplore.data.registry import DATASETS
 from sbexplore.device import autocast, resolve_device, use_bf16, use_channels_last
 from sbexplore.models import build_model
 from sbexplore.recorder import Callback, Recorder
@@ -51,8 +50,7 @@ class Trainer:
                  stream: bool | None = None):
         if data is not None and cfg.dataset != "custom":
             cfg = cfg.replace(dataset="custom")
-        cfg = cfg.resolved() if hasattr(cfg, "resolved") else cfg
-        self.cfg = cfg
+        self.cfg = cfg = cfg.resolved()  # recipe fields filled from the dataset's recipe
         self.device = resolve_device(cfg.device)
         if stream is None:
             stream = data is not None and too_large_to_decode(data)
@@ -63,12 +61,10 @@ class Trainer:
             self.data = as_train_data(data, self.device, cfg)
         else:
             self.data = load_data(cfg, self.device)
-        spec = DATASETS[cfg.dataset]
         x = self.data.x_train
         images = x.ndim == 4 and x.dtype == torch.uint8 and not self.streaming
-        self.augment = (cfg.augment if cfg.augment is not None else spec.augment) if images \
-            else "none"
-        self.cutout = (cfg.cutout if cfg.cutout is not None else spec.cutout) if images else 0
+        self.augment = cfg.augment if images else "none"
+        self.cutout = cfg.cutout if images else 0
         with _INIT_LOCK, torch.random.fork_rng(devices=_cuda_devices(self.device)):
             torch.manual_seed(cfg.seed)  # the notebook's global RNG is restored afterwards
             net = build_model(model if model is not None else cfg.model, x.shape[1],
@@ -207,7 +203,7 @@ class Trainer:
         return self.selector.end_epoch(test_loss, test_acc, lr=self.lr)
 
     def _augment(self, x: torch.Tensor) -> torch.Tensor:
-        return augment_batch(x, self.augment, self.cutout, self.aug_gen)
+        return augment_batch(x, self.augment, self.cutout, self.aug_gen, self.data.mean)
 
     def _set_lr(self) -> None:
         cfg, sb = self.cfg, self.selector
@@ -218,7 +214,7 @@ class Trainer:
         else:
             progress, total = sb.progress, cfg.epochs
         self.lr = cfg.lr * lr_factor(cfg.lr_schedule, progress, total, cfg.milestones,
-                                     cfg.lr_decay)
+                                     cfg.lr_decay, cfg.warmup_epochs)
         for group in self.optimizer.param_groups:
             group["lr"] = self.lr
 
@@ -233,6 +229,10 @@ class Trainer:
         return min(limits) if limits else None
 
     def _budget_spent(self) -> bool:
+        """The backprop budget or the wall-clock budget `max_time_s` is used up."""
+        limit = self.cfg.max_time_s
+        if limit is not None and self.recorder.elapsed_s >= limit:
+            return True
         budget = self._budget()
         return budget is not None and self.selector.backprops >= budget
 

@@ -1,17 +1,51 @@
 """RunConfig: defaults, validation that names the field, exact JSON round trip."""
 
+import dataclasses
 import json
+import math
 
 import pytest
 
 from sbexplore import ConfigError, RunConfig
+from sbexplore.config import RECIPE_FIELDS
+from sbexplore.data import DATASETS
 
 
 def test_defaults_match_the_paper_where_it_has_one():
     cfg = RunConfig()
     assert (cfg.beta, cfg.history_size, cfg.prob_floor) == (2.0, 1024, 0.0)
-    assert (cfg.staleness, cfg.prime_epochs, cfg.batch_size) == (1, 1, 128)
+    assert cfg.staleness == 1 and cfg.schedule_unit == "epochs"
     assert cfg.dataset == "digits" and cfg.download is False and cfg.mislabel_fraction == 0
+    assert (cfg.mislabel_mode, cfg.max_time_s) == ("flip", None)
+
+
+def test_recipe_fields_default_to_none_and_resolve_from_the_dataset():
+    cfg = RunConfig(dataset="mnist")
+    assert all(getattr(cfg, f) is None for f in RECIPE_FIELDS)
+    r = cfg.resolved()
+    recipe = DATASETS["mnist"].recipe
+    assert all(getattr(r, f) == getattr(recipe, f) for f in RECIPE_FIELDS)
+    assert r.resolved() == r and cfg.resolved() == r  # idempotent, and cfg is unchanged
+    assert cfg.lr is None
+
+
+def test_fields_a_user_sets_win_over_the_recipe():
+    r = RunConfig(dataset="cifar10", lr=0.3, epochs=2, cutout=0).resolved()
+    assert (r.lr, r.epochs, r.cutout) == (0.3, 2, 0)
+    assert r.batch_size == DATASETS["cifar10"].recipe.batch_size
+
+
+def test_every_registered_dataset_has_a_complete_recipe():
+    for name, spec in DATASETS.items():
+        r = RunConfig(dataset=name).resolved()  # validates every recipe value
+        assert all(getattr(r, f) is not None for f in RECIPE_FIELDS), name
+        assert spec.recipe.prime_examples >= 0
+
+
+def test_runs_saved_with_prime_epochs_still_load():
+    d = RunConfig().to_dict()
+    d["prime_epochs"] = 1
+    assert RunConfig.from_dict(d) == RunConfig()
 
 
 def test_keep_defaults_to_sb_expected_rate():
@@ -24,7 +58,7 @@ def test_keep_defaults_to_sb_expected_rate():
     ("keep", 0.0, "0 < keep <= 1"),
     ("keep", 1.5, "0 < keep <= 1"),
     ("staleness", 0, ">= 1"),
-    ("mislabel_fraction", 1.0, "0 <= f < 1"),
+    ("mislabel_fraction", 1.0, "0 <= mislabel_fraction < 1"),
     ("policy", "random", "sb, uniform, topk, all"),
     ("dataset", "imagenet", "digits"),
     ("model", "no_such_net", "one of cnn, mlp"),
@@ -32,9 +66,15 @@ def test_keep_defaults_to_sb_expected_rate():
     ("epochs", 0, ">= 1"),
     ("batch_size", "128", "expected int"),
     ("beta", float("nan"), "finite"),
-    ("train_subset", 0, "positive integer"),
+    ("train_subset", 0, ">= 1"),
     ("prob_floor", 2.0, "0 <= prob_floor <= 1"),
-    ("milestones", [10, -1], "positive numbers"),
+    ("milestones", [10, -1], "positive"),
+    ("milestones", [10, math.inf], "finite"),
+    ("mislabel_mode", "swap", "flip, shuffle"),
+    ("max_time_s", 0.0, "> 0"),
+    ("warmup_epochs", -1.0, ">= 0"),
+    ("prime_examples", -1, ">= 0"),
+    ("name", "", "empty"),
 ])
 def test_bad_values_raise_valueerror_naming_field_value_and_allowed(field, value, allowed):
     with pytest.raises(ValueError) as err:
@@ -64,3 +104,31 @@ def test_replace_validates():
 
 def test_integers_are_accepted_for_float_fields():
     assert RunConfig(beta=3).beta == 3.0 and isinstance(RunConfig(beta=3).beta, float)
+
+
+# -- every field x every kind of bad input: always a ConfigError ------------------------------
+
+def _wrong_type(f: dataclasses.Field) -> object:
+    t = str(f.type)
+    if t.startswith("str"):
+        return 3
+    if t.startswith("int"):
+        return 1.5
+    if t.startswith("float"):
+        return "1"
+    if t.startswith("bool"):
+        return "yes"
+    return "1"  # list
+
+
+BAD_INPUTS = {"wrong type": _wrong_type, "nan": lambda f: math.nan, "inf": lambda f: math.inf,
+              "-inf": lambda f: -math.inf, "negative": lambda f: -1, "empty": lambda f: ""}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_INPUTS))
+@pytest.mark.parametrize("field", [f.name for f in dataclasses.fields(RunConfig)])
+def test_every_field_rejects_bad_input_with_a_config_error(field, kind):
+    f = next(f for f in dataclasses.fields(RunConfig) if f.name == field)
+    value = BAD_INPUTS[kind](f)
+    with pytest.raises(ConfigError, match=f"^{field}="):
+        RunConfig(**{field: value})

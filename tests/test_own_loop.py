@@ -11,13 +11,9 @@ from sbexplore.errors import ConfigError
 from sbexplore.models import build_model
 
 
-def _resolved(cfg):
-    return cfg.resolved() if hasattr(cfg, "resolved") else cfg
-
-
 def hand_written_run(cfg: sb.RunConfig, recorder_ready=None) -> sb.Run:
     """A plain PyTorch loop: DataLoader with indices, the user's model, optimizer and loss."""
-    cfg = _resolved(cfg)
+    cfg = cfg.resolved()
     dev = torch.device("cpu")
     d = load_data(cfg, dev)
     torch.manual_seed(cfg.seed)
@@ -55,7 +51,7 @@ def hand_written_run(cfg: sb.RunConfig, recorder_ready=None) -> sb.Run:
 def test_a_hand_written_loop_gives_the_built_in_loops_run(policy, staleness):
     cfg = sb.RunConfig(epochs=5, device="cpu", model="mlp", augment="none",
                        memory_format="contiguous", policy=policy, staleness=staleness,
-                       mislabel_fraction=0.1)
+                       mislabel_fraction=0.1, lr_schedule="constant", warmup_epochs=0.0)
     built_in = sb.train(cfg)
     own = hand_written_run(cfg)
     assert own.same_results(built_in)

@@ -29,17 +29,28 @@ def test_paper_cifar10_is_the_papers_recipe():
     c = RunConfig.from_preset("paper-cifar10")
     assert (c.dataset, c.model, c.batch_size, c.lr, c.momentum, c.nesterov) == (
         "cifar10", "resnet18", 128, 0.1, 0.9, True)
-    assert (c.weight_decay, c.augment, c.cutout) == (5e-4, "crop+flip", 16)
+    assert (c.weight_decay, c.augment, c.cutout, c.dropout) == (5e-4, "crop+flip", 16, 0.0)
     assert (c.lr_schedule, c.schedule_unit, c.milestones, c.lr_decay) == (
-        "multistep", "backprops", [60.0, 120.0, 160.0], 0.2)
+        "multistep", "epochs", [60.0, 120.0, 160.0], 0.2)
+    assert (c.epochs, c.warmup_epochs, c.prime_examples, c.beta) == (200, 0.0, 50_000, 3.0)
 
 
-def test_paper_cifar_runs_cover_the_last_milestone_for_sb():
-    for name in ("paper-cifar10", "paper-cifar100"):
-        c = RunConfig.from_preset(name)
-        assert c.max_backprop_epochs == 200  # traditional's 200 epochs' worth, any N
-        sb_epochs_needed = c.prime_epochs + (200 - c.prime_epochs) * (c.beta + 1)
-        assert c.epochs >= sb_epochs_needed  # SB reaches the budget before the epoch cap
+@pytest.mark.parametrize("name", PAPER)
+def test_paper_presets_key_schedule_and_stop_by_epochs(name):
+    c = RunConfig.from_preset(name)
+    assert c.schedule_unit == "epochs" and c.max_backprop_epochs is None
+    assert c.max_backprops is None and c.epochs > max(c.milestones)
+    assert c.resolved() == c  # every recipe field is set: no dataset default leaks in
+
+
+@pytest.mark.parametrize("name", PAPER)
+def test_backprop_keyed_variants_differ_only_in_schedule_unit_and_stop(name):
+    a, b = preset_fields(name), preset_fields(name + "-backprop-keyed")
+    assert {k for k in {*a, *b} if a.get(k) != b.get(k)} == {
+        "schedule_unit", "max_backprop_epochs", "epochs"}
+    assert b["schedule_unit"] == "backprops" and b["max_backprop_epochs"] == a["epochs"]
+    # SB keeps ~1/(beta+1) after priming, so it needs that many more epochs for the budget
+    assert b["epochs"] >= a["epochs"] * (a["beta"] + 1)
 
 
 def test_paper_cifar100_differs_only_in_dataset_and_cutout():
@@ -52,7 +63,9 @@ def test_paper_svhn_is_the_papers_recipe():
     c = RunConfig.from_preset("paper-svhn")
     assert (c.dataset, c.model, c.dropout, c.lr, c.cutout, c.augment) == (
         "svhn_extra", "wrn16_8", 0.4, 0.01, 20, "none")
-    assert (c.milestones, c.lr_decay, c.schedule_unit) == ([80.0, 120.0], 0.1, "backprops")
+    assert (c.milestones, c.lr_decay, c.schedule_unit, c.epochs) == (
+        [80.0, 120.0], 0.1, "epochs", 160)
+    assert c.prime_examples == 604_388  # one epoch of train + extra
 
 
 def test_overrides_win_over_the_preset():

@@ -17,7 +17,7 @@ def test_sb_keep_fraction_is_near_one_over_beta_plus_one(beta):
 
 
 def test_priming_epoch_backprops_everything_without_a_selection_pass(tiny):
-    run = train(tiny.replace(prime_epochs=1))
+    run = train(tiny.replace(prime_examples=1438))  # one epoch of digits
     first = run.metrics.iloc[0]
     assert first["priming"] and first["keep_fraction"] == 1.0 and first["examples_forwarded"] == 0
     assert (run.metrics["examples_forwarded"].iloc[1:] == run.meta["num_train"]).all()

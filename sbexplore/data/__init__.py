@@ -103,20 +103,24 @@ def subset_indices(n: int, k: int | None) -> torch.Tensor:
     return torch.randperm(n, generator=g)[:k].sort().values
 
 
-def mislabel(labels: torch.Tensor, fraction: float, num_classes: int, seed: int
-             ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Flip exactly round(fraction*N) labels, chosen with `seed`, to a uniformly drawn other
-    class."""
+def mislabel(labels: torch.Tensor, fraction: float, num_classes: int, seed: int,
+             mode: str = "flip") -> tuple[torch.Tensor, torch.Tensor]:
+    """Corrupt round(fraction*N) labels chosen with `seed`; returns (labels, wrong mask).
+
+    "flip": each gets a uniformly drawn other class (all of them end up wrong). "shuffle": their
+    labels are permuted among themselves, as in the paper's runs: class counts are kept and about
+    1/num_classes of them stay correct (not marked wrong)."""
     n = len(labels)
     k = round(fraction * n)
     g = torch.Generator().manual_seed(seed + 7919)
     which = torch.randperm(n, generator=g)[:k]
-    shift = torch.randint(1, num_classes, (k,), generator=g)
     noisy = labels.clone()
-    noisy[which] = (labels[which] + shift) % num_classes
-    flipped = torch.zeros(n, dtype=torch.bool)
-    flipped[which] = True
-    return noisy, flipped
+    if mode == "shuffle":
+        noisy[which] = labels[which[torch.randperm(k, generator=g)]]
+    else:
+        shift = torch.randint(1, num_classes, (k,), generator=g)
+        noisy[which] = (labels[which] + shift) % num_classes
+    return noisy, noisy != labels
 
 
 def load_data(cfg, device: torch.device) -> TrainData:
@@ -124,7 +128,8 @@ def load_data(cfg, device: torch.device) -> TrainData:
     raw = load_raw(cfg.dataset, cfg.data_root, cfg.image_size, cfg.download)
     src = subset_indices(len(raw.y_train), cfg.train_subset)
     x, true = raw.x_train[src], raw.y_train[src]
-    y, flipped = mislabel(true, cfg.mislabel_fraction, len(raw.classes), cfg.seed)
+    y, flipped = mislabel(true, cfg.mislabel_fraction, len(raw.classes), cfg.seed,
+                          cfg.mislabel_mode)
     # dataset-level statistics (not the subset's): a strided sample also covers every class of
     # class-sorted data such as image folders
     mean, std = channel_stats(raw.x_train)

@@ -25,8 +25,11 @@ def random_flip(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return torch.where(flip[:, None, None, None], x.flip(3), x)
 
 
-def cutout(x: torch.Tensor, length: int, gen: torch.Generator) -> torch.Tensor:
-    """Zero a `length`-sided square (clipped at the border) at a random centre of each image."""
+def cutout(x: torch.Tensor, length: int, gen: torch.Generator,
+           fill: torch.Tensor | None = None) -> torch.Tensor:
+    """Fill a `length`-sided square (clipped at the border) at a random centre of each image
+    with `fill` ((1, C, 1, 1) in [0, 1] units: the dataset mean, so that the hole is 0 after
+    normalisation, as in the original, which masks normalised images); None fills 0."""
     n, _, h, w = x.shape
     cy = torch.randint(0, h, (n, 1, 1), generator=gen, device=x.device)
     cx = torch.randint(0, w, (n, 1, 1), generator=gen, device=x.device)
@@ -35,7 +38,10 @@ def cutout(x: torch.Tensor, length: int, gen: torch.Generator) -> torch.Tensor:
     half = length // 2
     top, left = cy - half, cx - half
     hole = (yy >= top) & (yy < top + length) & (xx >= left) & (xx < left + length)
-    return x.masked_fill(hole[:, None], 0)
+    if fill is None:
+        return x.masked_fill(hole[:, None], 0)
+    value = (fill.reshape(1, -1, 1, 1) * 255).round().to(x.dtype)
+    return torch.where(hole[:, None], value, x)
 
 
 def crop_padding(size: int) -> int:
@@ -43,13 +49,14 @@ def crop_padding(size: int) -> int:
     return max(1, round(size * CROP_PADDING / 32))
 
 
-def augment_batch(x: torch.Tensor, mode: str, cutout_len: int, gen: torch.Generator
-                  ) -> torch.Tensor:
-    """Apply `mode` (none | crop | crop+flip) to uint8 images, then Cutout if `cutout_len` > 0."""
+def augment_batch(x: torch.Tensor, mode: str, cutout_len: int, gen: torch.Generator,
+                  fill: torch.Tensor | None = None) -> torch.Tensor:
+    """Apply `mode` (none | crop | crop+flip) to uint8 images, then Cutout if `cutout_len` > 0
+    (holes filled with `fill`, the dataset mean in [0, 1] units)."""
     if mode in ("crop", "crop+flip"):
         x = random_crop(x, crop_padding(min(x.shape[-2:])), gen)
     if mode == "crop+flip":
         x = random_flip(x, gen)
     if cutout_len > 0:
-        x = cutout(x, cutout_len, gen)
+        x = cutout(x, cutout_len, gen, fill)
     return x

@@ -37,7 +37,7 @@ class Controls(w.VBox):
         self.mislabel = w.FloatSlider(value=base.mislabel_fraction, min=0.0, max=0.5, step=0.01,
                                       description="mislabel fraction", readout_format=".2f",
                                       layout=WIDE, style=STYLE)
-        self.epochs = w.BoundedIntText(value=base.epochs, min=1, max=10_000,
+        self.epochs = w.BoundedIntText(value=base.resolved().epochs, min=1, max=10_000,
                                        description="epochs", layout=WIDE, style=STYLE)
         self.seed = w.BoundedIntText(value=base.seed, min=0, max=2**31 - 1, description="seed",
                                      layout=WIDE, style=STYLE)
