@@ -97,9 +97,12 @@ class Selector:
 
     @classmethod
     def from_config(cls, cfg: RunConfig, model: nn.Module, num_examples: int, *,
-                    device: torch.device, recorder: Recorder | None = None, **kwargs: Any
-                    ) -> Selector:
-        """A Selector with a RunConfig's selection settings."""
+                    device: torch.device | None = None, recorder: Recorder | None = None,
+                    **kwargs: Any) -> Selector:
+        """A Selector with a RunConfig's selection settings (resolved: recipe values filled)."""
+        if device is None:
+            p = next(model.parameters(), None)
+            device = p.device if p is not None else torch.device("cpu")
         cfg = cfg.resolved()
         return cls(model, num_examples, cfg.batch_size, policy=make_policy(cfg, device),
                    staleness=cfg.staleness, prime_examples=int(cfg.prime_examples),
