@@ -96,6 +96,10 @@ class Gallery(w.VBox):
         super().__init__([self.title, self.grid])
 
     def update(self, snap: dict[str, Any]) -> None:
+        if snap["config"].dataset == "custom":  # data passed in code: no images to load
+            self.layout.display = "none"
+            return
+        self.layout.display = None
         g = snap[self.which]
         key = (snap["name"], tuple(g["index"][:self.k].tolist()),
                tuple(g["times_selected"][:self.k].tolist()))

@@ -48,7 +48,7 @@ class Entry:
 
     @property
     def active(self) -> bool:
-        return self.live and self.source.status in ("running", "paused")
+        return self.live and self.source.status in ("created", "running", "paused")
 
     def snapshot(self, epoch: int | None = None) -> dict[str, Any]:
         from sbexplore.runner import run_snapshot
