@@ -33,7 +33,7 @@ def test_figures_of_one_run(sweep_dir, tmp_path, chromium, capsys):
 def test_figures_of_a_sweep_folder_include_comparisons(sweep_dir, tmp_path, chromium):
     assert main(["figures", str(sweep_dir), "--out", str(tmp_path), "--format", "pdf"]) == 0
     assert (tmp_path / "speedup.pdf").read_bytes().startswith(b"%PDF")
-    assert (tmp_path / "sb-beta-2" / "most_selected.pdf").is_file()
+    assert (tmp_path / "sb-beta-2-10-mislabels" / "most_selected.pdf").is_file()
     assert (tmp_path / "traditional" / "learning_curve.csv").is_file()
 
 
