@@ -12,12 +12,14 @@ from labserver import jupyterlab
 from nbexec import inject_parameters
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+# every teaching notebook (app.ipynb is the Voila app: tests/test_app_browser.py drives it)
+NOTEBOOKS = sorted(p for p in (REPO / "notebooks").glob("*.ipynb") if p.stem != "app")
 TINY = {  # the names a notebook's parameters cell defines get these values (others: untouched)
     "epochs": 2, "EPOCHS": 2, "autostart": True, "wait": True, "sleep_s": 0.0,
     "betas": [1.0, 3.0], "stalenesses": [1], "seeds": [0], "SEEDS": [0],
     "fractions": [0.0, 0.2], "MISLABEL_FRACTIONS": [0.1, 0.2], "MODEL": "mlp", "model": "mlp",
-    "FORMATS": ["svg"],
+    "FORMATS": ["svg"], "train_subset": 600, "gallery_subset": 600, "gallery_epochs": 1,
+    "folds": 2, "gpu_section": False, "pace": 0.0,
 }
 MIN_FIGURES = {"01_quickstart": 4}  # the dashboard's views plus the four of the last cell
 
@@ -31,7 +33,7 @@ def _parameter_names(nb: nbformat.NotebookNode) -> set[str]:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """JupyterLab serving tiny copies of the notebooks from a temporary folder."""
-    from conftest import IN_CI, chromium_path
+    from conftest import IN_CI, chromium_path, shared_data_dir
 
     if chromium_path() is None:
         if IN_CI:
@@ -41,7 +43,9 @@ def lab(tmp_path_factory):
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
         names = _parameter_names(nb)
-        inject_parameters(nb, {k: v for k, v in TINY.items() if k in names})
+        data = shared_data_dir()  # notebooks 05 and 07 read MNIST from it
+        tiny = {**TINY, **({"data_root": str(data)} if data is not None else {})}
+        inject_parameters(nb, {k: v for k, v in tiny.items() if k in names})
         nbformat.write(nb, root / path.name)
     settings = root / ".lab-settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)  # every cell in the page, even off screen (no windowing)
