@@ -84,7 +84,8 @@ def main() -> None:
         beta = 2.0
         cfg = sb.RunConfig(dataset=a.dataset, data_root=a.data_root, train_subset=a.train_subset,
                            model=a.model, epochs=a.epochs, device="cpu", augment="none",
-                           memory_format="contiguous", policy=policy, beta=beta)
+                           memory_format="contiguous", policy=policy, beta=beta,
+                           lr_schedule="constant", warmup_epochs=0.0)  # the loops' own lr
         times: dict[str, list[float]] = {k: [] for k in loops}
         same = True
         for _ in range(a.repeats):

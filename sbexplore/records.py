@@ -428,6 +428,20 @@ def is_run_dir(path: str | os.PathLike) -> bool:
     return (p / MANIFEST).is_file() or ((p / CONFIG).is_file() and (p / FILES["arrays"]).is_file())
 
 
+def saved_meta(path: str | os.PathLike) -> dict[str, Any]:
+    """The meta (status, classes, updated, ...) of the last complete save; {} if unreadable."""
+    p = Path(path)
+    for name in (MANIFEST, FILES["meta"]):
+        try:
+            d = json.loads((p / name).read_bytes())
+        except (OSError, ValueError):
+            continue
+        meta = d.get("meta", {}) if name == MANIFEST else d
+        if isinstance(meta, dict):
+            return meta
+    return {}
+
+
 def saved_status(path: str | os.PathLike) -> str | None:
     """The status of the last complete save in a run folder; None if none can be read."""
     p = Path(path)

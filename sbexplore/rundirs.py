@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from sbexplore.config import RunConfig
-from sbexplore.records import FILES, is_run_dir
+from sbexplore.records import FILES, is_run_dir, saved_meta
 
 RUNS_ENV = "SBEXPLORE_RUNS"  # overrides the default root `./runs`
 _claimed: set[str] = set()  # folders handed out by this process (two starts in one second)
@@ -82,7 +82,7 @@ def list_runs(root: str | os.PathLike | None = None) -> pd.DataFrame:
                 continue
             try:
                 cfg = json.loads(cfg_file.read_text())
-                meta = json.loads((d / FILES["meta"]).read_text())
+                meta = saved_meta(d)
                 metrics = pd.read_csv(d / FILES["metrics_csv"])
             except (OSError, ValueError):
                 continue  # a folder being written right now: skip it this time

@@ -22,6 +22,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def lab_settings_env(folder: Path) -> dict[str, str]:
+    """JupyterLab user settings for tests: every cell stays rendered (no windowing), so a
+    widget scrolled out of view can still be read."""
+    f = folder / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    f.parent.mkdir(parents=True, exist_ok=True)
+    f.write_text('{"windowingMode": "none"}')
+    return {"JUPYTERLAB_SETTINGS_DIR": str(folder)}
+
+
 @contextmanager
 def jupyterlab(root: Path, extra_args: tuple[str, ...] = (), env: dict | None = None,
                timeout: float = 90.0) -> Iterator[tuple[str, str]]:
@@ -33,7 +42,8 @@ def jupyterlab(root: Path, extra_args: tuple[str, ...] = (), env: dict | None = 
          f"--ServerApp.port={port}", f"--ServerApp.token={token}",
          f"--ServerApp.root_dir={root}", "--LabApp.news_url=",
          "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", *extra_args],
-        env={**kernel_env(), **(env or {})}, stdout=subprocess.DEVNULL,
+        env={**kernel_env(), **lab_settings_env(root.parent / f"lab-settings-{port}"),
+             **(env or {})}, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     t0 = time.time()

@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import REPO
+from labserver import lab_settings_env
 from nbexec import inject_parameters, kernel_env
 
 pytestmark = pytest.mark.browser
@@ -40,7 +41,8 @@ def jupyterlab(tmp_path, chromium):
          f"--ServerApp.port={port}", f"--ServerApp.token={token}",
          f"--ServerApp.root_dir={tmp_path}", "--LabApp.news_url=",
          "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        env=kernel_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env={**kernel_env(), **lab_settings_env(tmp_path / "lab-settings")},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     t0 = time.time()
     while True:
@@ -68,7 +70,7 @@ def _wait_idle(page, timeout=90.0):
 
 
 def _status(page) -> str:
-    return page.locator(".widget-html-content", has_text="· step").first.inner_text()
+    return page.locator(".widget-html-content:visible", has_text="· step").first.inner_text()
 
 
 def _hist_signature(page) -> str:

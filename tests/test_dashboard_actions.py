@@ -75,8 +75,9 @@ def test_random_actions_on_a_dashboard(tiny):
             expected = _expected_events(run.config.beta, sent[id(run)])
             values = [float(v) for v in got["new"]]
             assert values == [v for v, _ in expected[:len(values)]]
-            # a change is missing only when no training step came after it (stopped first)
-            assert all(step == run.trainer.step for _, step in expected[len(values):])
+            # a change is missing only when the run stopped before its next checkpoint: at most
+            # the candidate batch in flight when it was sent finished after it
+            assert all(step >= run.trainer.step - 1 for _, step in expected[len(values):])
         assert applied == 200 and len(runs) >= 2
     finally:
         d.stop_all()
