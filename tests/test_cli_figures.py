@@ -34,7 +34,7 @@ def test_figures_of_a_sweep_folder_include_comparisons(sweep_dir, tmp_path, chro
     assert main(["figures", str(sweep_dir), "--out", str(tmp_path), "--format", "pdf"]) == 0
     assert (tmp_path / "speedup.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "sb-beta-2-10-mislabels" / "most_selected.pdf").is_file()
-    assert (tmp_path / "traditional" / "learning_curve.csv").is_file()
+    assert (tmp_path / "traditional-10-mislabels" / "learning_curve.csv").is_file()
 
 
 def test_figures_of_several_runs_write_the_pooled_tables(sweep_dir, tmp_path, chromium):
