@@ -28,7 +28,8 @@ def lab_settings_env(folder: Path) -> dict[str, str]:
     f = folder / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
     f.parent.mkdir(parents=True, exist_ok=True)
     f.write_text('{"windowingMode": "none"}')
-    return {"JUPYTERLAB_SETTINGS_DIR": str(folder)}
+    return {"JUPYTERLAB_SETTINGS_DIR": str(folder),
+            "JUPYTERLAB_WORKSPACES_DIR": str(folder / "workspaces")}
 
 
 @contextmanager
