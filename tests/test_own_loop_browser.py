@@ -3,19 +3,12 @@ trains in a background thread and its Recorder drives the dashboard live; Stop e
 
 from __future__ import annotations
 
-import secrets
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import nbformat
 import pytest
 from conftest import REPO
-from nbexec import inject_parameters, kernel_env
-from test_browser import _free_port, _wait_idle
+from labserver import jupyterlab
+from nbexec import inject_parameters
+from test_browser import _wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -33,31 +26,8 @@ def lab_with_notebook_06(tmp_path, chromium):
     nb = nbformat.read(REPO / "notebooks" / "06_your_own_loop.ipynb", as_version=4)
     inject_parameters(nb, {"epochs": 2000, "pace": 0.3})
     nbformat.write(nb, tmp_path / "06.ipynb")
-    port, token = _free_port(), secrets.token_hex(16)
-    jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or "jupyter"
-    proc = subprocess.Popen(
-        [jupyter, "lab", "--allow-root", "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", f"--ServerApp.token={token}",
-         f"--ServerApp.root_dir={tmp_path}", "--LabApp.news_url=",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        env=kernel_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    t0 = time.time()
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if time.time() - t0 > 60 or proc.poll() is not None:
-                proc.terminate()
-                pytest.fail("JupyterLab did not start within 60 s")
-            time.sleep(0.3)
-    yield f"{base}/lab/tree/06.ipynb?token={token}"
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with jupyterlab(tmp_path) as (base, token):
+        yield f"{base}/lab/tree/06.ipynb?token={token}"
 
 
 def _wait_view_changes(page, title: str, before: str, timeout_s: float = 60) -> str:
