@@ -10,30 +10,12 @@ wall time each costs beyond the run.
 from __future__ import annotations
 
 import argparse
-import time
 
 import pandas as pd
 
 from benchmarks.common import hardware
-from sbexplore import RunConfig, train
+from sbexplore import RunConfig
 from sbexplore import analysis as A
-from sbexplore.errors import ConfigError
-
-
-def configs(a: argparse.Namespace) -> list[RunConfig]:
-    base = RunConfig(dataset=a.dataset, data_root=a.data_root, train_subset=a.train_subset,
-                     model=a.model, epochs=a.epochs, device=a.device)
-    out = []
-    for mode in a.modes.split(","):
-        extra = {} if mode == "flip" else {"mislabel_mode": mode}
-        try:
-            base.replace(**extra)
-        except (ConfigError, TypeError) as exc:
-            print(f"# skipped mislabel_mode={mode}: {exc}")
-            continue
-        out += [base.replace(seed=int(s), mislabel_fraction=float(f), **extra)
-                for f in a.fractions.split(",") for s in a.seeds.split(",")]
-    return out
 
 
 def main() -> None:
@@ -51,20 +33,12 @@ def main() -> None:
     ap.add_argument("--cleanlab-seeds", type=int, default=1, help="seeds that also run cleanlab")
     a = ap.parse_args()
     print(f"# {hardware()}", flush=True)
-    items: list = []
-    for cfg in configs(a):
-        t = time.perf_counter()
-        run = train(cfg)
-        mode = getattr(cfg, "mislabel_mode", "flip")
-        print(f"# SB run f={cfg.mislabel_fraction} {mode} seed {cfg.seed}: "
-              f"{time.perf_counter() - t:.1f}s, test accuracy "
-              f"{run.metrics['test_accuracy'].iloc[-1]:.4f}", flush=True)
-        items.append(run)
-        if a.folds and cfg.seed < a.cleanlab_seeds:
-            r = A.cleanlab_baseline(cfg, folds=a.folds)
-            print(f"# cleanlab {a.folds}-fold: training {r.train_time_s:.1f}s, "
-                  f"find_label_issues + ranking {r.find_time_s:.2f}s", flush=True)
-            items.append(r)
+    base = RunConfig(dataset=a.dataset, data_root=a.data_root, train_subset=a.train_subset,
+                     model=a.model, epochs=a.epochs, device=a.device)
+    items = A.detector_study(base, [float(f) for f in a.fractions.split(",")],
+                             a.modes.split(","), [int(s) for s in a.seeds.split(",")],
+                             folds=a.folds, cleanlab_seeds=a.cleanlab_seeds,
+                             log=lambda m: print(f"# {m}", flush=True))
     print("\nper run:")
     print(markdown(A.detector_results(items)))
     print("\nsummary over seeds (best average precision first):")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sbexplore import notebook_errors as _notebook_errors
 from sbexplore._version import __version__
 from sbexplore.config import RunConfig
 from sbexplore.errors import ConfigError, DataError, UserError
@@ -16,6 +17,8 @@ from sbexplore.records import Run, load_run
 from sbexplore.selector import Selector, WithIndices
 from sbexplore.snapshot import Snapshot
 from sbexplore.trainer import Trainer, train
+
+_notebook_errors.install()  # in IPython: a UserError shows its message, not a traceback
 
 _LAZY = {"start": "sbexplore.runner", "BackgroundRun": "sbexplore.runner",
          "sweep": "sbexplore.sweeps", "SweepResult": "sbexplore.sweeps",

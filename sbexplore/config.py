@@ -63,15 +63,15 @@ class RunConfig:
     batch_size: int | None = None  # recipe; the backprop batch (and the candidate batch)
     lr: float | None = None  # recipe; the peak learning rate
     warmup_epochs: float | None = None  # recipe; linear warm-up, in schedule units
-    momentum: float = 0.9
-    nesterov: bool = True
-    weight_decay: float = 5e-4
+    momentum: float = 0.9  # SGD momentum, 0 <= momentum < 1
+    nesterov: bool = True  # Nesterov momentum (needs momentum > 0)
+    weight_decay: float = 5e-4  # SGD L2 penalty (the paper's 5e-4)
     lr_schedule: str | None = None  # recipe; constant | multistep | cosine | onecycle
     schedule_unit: str = "epochs"  # key the schedule by epochs or by epochs' worth of backprops
     milestones: list[float] = field(default_factory=list)  # multistep, in schedule units
     lr_decay: float = 0.1  # multistep factor
     # execution
-    seed: int = 0
+    seed: int = 0  # seeds model init, data order, subsets, mislabels and selection
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     precision: str = "auto"  # auto (bf16 on CUDA) | fp32 | bf16
     memory_format: str = "auto"  # auto (by device type) | contiguous | channels_last

@@ -179,3 +179,27 @@ def test_mnist_real_label_suspects_without_injected_noise(shared_data):
     # the network disagrees with the given label more often among suspects than overall
     pred, label = run.preds[-1], run.examples["label"].to_numpy()
     assert (top["pred"] != top["label"]).mean() > min(0.9, 2 * (pred != label).mean())
+
+
+# -- the study behind notebook 07 -------------------------------------------------------------
+@pytest.mark.parametrize("kwargs, field", [
+    (dict(fractions=[0.0, 0.2]), "fractions"), (dict(fractions=[]), "fractions"),
+    (dict(fractions=[0.2], modes=["swap"]), "modes"), (dict(fractions=[0.2], seeds=[]), "seeds"),
+    (dict(fractions=[0.2], folds=1), "folds")])
+def test_detector_study_rejects_bad_input_before_training(kwargs, field, monkeypatch):
+    import sbexplore.trainer
+
+    monkeypatch.setattr(sbexplore.trainer, "train", lambda *a, **k: pytest.fail("trained"))
+    with pytest.raises(ConfigError, match=rf"^{field}="):
+        A.detector_study(RunConfig(dataset="digits", model="mlp", device="cpu"), **kwargs)
+
+
+def test_detector_study_trains_every_fraction_mode_and_seed():
+    base = RunConfig(dataset="digits", model="mlp", epochs=2, device="cpu")
+    logged: list[str] = []
+    items = A.detector_study(base, [0.1, 0.2], ["flip", "shuffle"], [3], folds=0,
+                             log=logged.append)
+    got = [(r.config.mislabel_fraction, r.config.mislabel_mode, r.config.seed) for r in items]
+    assert got == [(0.1, "flip", 3), (0.2, "flip", 3), (0.1, "shuffle", 3), (0.2, "shuffle", 3)]
+    assert len(logged) == 4 and "f=0.2 shuffle seed 3" in logged[3]
+    assert set(A.detector_table(items)["mislabel_mode"]) == {"flip", "shuffle"}

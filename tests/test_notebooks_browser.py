@@ -14,12 +14,6 @@ from nbexec import inject_parameters
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 # every teaching notebook (app.ipynb is the Voila app: tests/test_app_browser.py drives it)
 NOTEBOOKS = sorted(p for p in (REPO / "notebooks").glob("*.ipynb") if p.stem != "app")
-# Run All in the browser failed for these at the end of the round, cause not found yet (their
-# headless nbclient tests pass: test_notebooks.py, test_notebook_05.py, test_notebook_07.py);
-# issue 15 stays open until they pass here too
-NOT_YET = {"02_beta_and_staleness": "fails under Run All in the browser (open, issue 15)",
-           "05_reproduce_the_paper": "fails under Run All in the browser (open, issue 15)",
-           "07_label_errors": "not yet verified in the browser (open, issue 15)"}
 TINY = {  # the names a notebook's parameters cell defines get these values (others: untouched)
     "epochs": 2, "EPOCHS": 2, "autostart": True, "wait": True, "sleep_s": 0.0,
     "betas": [1.0, 3.0], "stalenesses": [1], "seeds": [0], "SEEDS": [0],
@@ -27,6 +21,7 @@ TINY = {  # the names a notebook's parameters cell defines get these values (oth
     "FORMATS": ["svg"], "train_subset": 600, "gallery_subset": 600, "gallery_epochs": 1,
     "folds": 2, "gpu_section": False, "pace": 0.0,
 }
+PER_NOTEBOOK = {"07_label_errors": {"fractions": [0.2]}}  # its study needs fractions > 0
 MIN_FIGURES = {"01_quickstart": 4}  # the dashboard's views plus the four of the last cell
 
 
@@ -50,7 +45,8 @@ def lab(tmp_path_factory):
         nb = nbformat.read(path, as_version=4)
         names = _parameter_names(nb)
         data = shared_data_dir()  # notebooks 05 and 07 read MNIST from it
-        tiny = {**TINY, **({"data_root": str(data)} if data is not None else {})}
+        tiny = {**TINY, **PER_NOTEBOOK.get(path.stem, {}),
+                **({"data_root": str(data)} if data is not None else {})}
         inject_parameters(nb, {k: v for k, v in tiny.items() if k in names})
         nbformat.write(nb, root / path.name)
     settings = root / ".lab-settings" / "@jupyterlab" / "notebook-extension"
@@ -73,9 +69,16 @@ def browser(lab):
         b.close()
 
 
+# a plotted figure with data; plotly>=6 sends numpy arrays base64-encoded ({dtype, bdata}), which
+# plotly.js decodes into `_fullData`, so that is what is counted
 FIGURES_JS = """() => [...document.querySelectorAll('.jp-Notebook .js-plotly-plot')]
-    .filter(p => (p.data || []).some(t => ['x', 'y', 'z', 'values'].some(
+    .filter(p => (p._fullData || []).some(t => ['x', 'y', 'z', 'values'].some(
         k => t[k] && t[k].length > 0))).length"""
+PLOTS_JS = "() => document.querySelectorAll('.jp-Notebook .js-plotly-plot').length"
+# a traceback, or sbexplore's short form of a user mistake (sbexplore/notebook_errors.py)
+ERRORS = ("Traceback (most recent call last)", "An exception has occurred, use %tb")
+ERROR_JS = f"""() => {{ const t = document.querySelector('.jp-Notebook').innerText;
+    return {list(ERRORS)!r}.some(e => t.includes(e)); }}"""
 PENDING_JS = """() => {
     const cells = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')];
     const prompts = cells.map(c => c.querySelector('.jp-InputPrompt')?.innerText || '');
@@ -83,9 +86,7 @@ PENDING_JS = """() => {
 }"""
 
 
-@pytest.mark.parametrize("path", [
-    pytest.param(p, id=p.stem, marks=[pytest.mark.skip(reason=NOT_YET[p.stem])]
-                 if p.stem in NOT_YET else []) for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_run_all_shows_the_figures_without_a_click(lab, browser, path, tmp_path):
     base, token, root = lab
     page = browser.new_page(viewport={"width": 1500, "height": 1000})
@@ -97,12 +98,18 @@ def test_run_all_shows_the_figures_without_a_click(lab, browser, path, tmp_path)
                                "?.innerText.includes('Idle')", timeout=120_000)
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-        # every code cell gets its execution count: Run All went through to the end
-        page.wait_for_function(f"() => ({PENDING_JS})() === 0", timeout=540_000)
+        # every code cell gets its execution count (Run All went through to the end), or an
+        # error stops Run All: its traceback is the failure message
+        page.wait_for_function(f"() => ({PENDING_JS})() === 0 || ({ERROR_JS})()",
+                               timeout=540_000)
         text = page.locator(".jp-Notebook").inner_text()
-        assert "Traceback (most recent call last)" not in text, _error_excerpt(text)
+        assert not any(e in text for e in ERRORS), _error_excerpt(text)
         want = MIN_FIGURES.get(path.stem, 1)
-        page.wait_for_function(f"() => ({FIGURES_JS})() >= {want}", timeout=60_000)
+        try:
+            page.wait_for_function(f"() => ({FIGURES_JS})() >= {want}", timeout=60_000)
+        except Exception:
+            raise AssertionError(f"{page.evaluate(FIGURES_JS)} of {page.evaluate(PLOTS_JS)} plotly "
+                                 f"figures have data; want {want}") from None
         shot = tmp_path / f"{path.stem}.png"
         page.screenshot(path=str(shot), full_page=True)
         print(f"\n[browser] {path.stem}: {page.evaluate(FIGURES_JS)} figures with data; {shot}")
@@ -115,5 +122,5 @@ def test_run_all_shows_the_figures_without_a_click(lab, browser, path, tmp_path)
 
 
 def _error_excerpt(text: str) -> str:
-    i = text.find("Traceback (most recent call last)")
+    i = max(text.find(e) for e in ERRORS)
     return text[max(0, i - 300): i + 1500]

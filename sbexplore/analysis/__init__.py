@@ -23,6 +23,7 @@ from sbexplore.analysis.detector import (
     mislabel_detection,
     pick_rate_table,
 )
+from sbexplore.analysis.detector_study import detector_study
 from sbexplore.analysis.dynamics import training_dynamics
 from sbexplore.analysis.formatting import format_stat, format_table
 from sbexplore.analysis.keep import (
@@ -51,7 +52,7 @@ from sbexplore.analysis.time_to_accuracy import (
 __all__ = [
     "DEFAULT_SCORE", "FALLBACK_SCORE", "SCORES", "CleanlabResult", "available_scores",
     "cleanlab_baseline", "default_score", "detector_results", "detector_scores",
-    "detector_table", "label_suspects",
+    "detector_study", "detector_table", "label_suspects",
     "CLOCKS", "DEFAULT_F_OVER_T", "clock", "comparison_table", "cost_model_table", "cost_units",
     "error_targets", "final_accuracy", "format_stat", "format_table", "PAPER_FACTORS",
     "run_summary", "speedup_caption", "SUMMARY_METRICS",
