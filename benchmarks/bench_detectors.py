@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-import pandas as pd
-
-from benchmarks.common import hardware
+from benchmarks.common import hardware, markdown
 from sbexplore import RunConfig
 from sbexplore import analysis as A
 
@@ -43,14 +41,6 @@ def main() -> None:
     print(markdown(A.detector_results(items)))
     print("\nsummary over seeds (best average precision first):")
     print(markdown(A.detector_table(items)))
-
-
-def markdown(df: pd.DataFrame) -> str:
-    """A markdown table (3 decimals) without the optional tabulate dependency."""
-    cells = [[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row]
-             for row in df.itertuples(index=False)]
-    lines = ["| " + " | ".join(df.columns) + " |", "|" + " --- |" * len(df.columns)]
-    return "\n".join(lines + ["| " + " | ".join(c) + " |" for c in cells])
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import statistics
 import time
 from collections.abc import Callable
 
+import pandas as pd
 import torch
 
 
@@ -39,3 +40,11 @@ def interleaved(fns: dict[str, Callable[[], float | None]], repeats: int) -> dic
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize()
+
+
+def markdown(df: pd.DataFrame) -> str:
+    """A markdown table (3 decimals) without the optional tabulate dependency."""
+    cells = [[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row]
+             for row in df.itertuples(index=False)]
+    lines = ["| " + " | ".join(df.columns) + " |", "|" + " --- |" * len(df.columns)]
+    return "\n".join(lines + ["| " + " | ".join(c) + " |" for c in cells])

@@ -4,20 +4,29 @@ speedups at the paper's targets; (b) mislabeled data: SB against traditional at 
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from sbexplore.analysis import comparison_table, format_table, matched_keep
 from sbexplore.config import RunConfig
+from sbexplore.errors import ConfigError
 from sbexplore.records import Run, load_run
 from sbexplore.sweeps import is_finished
 from sbexplore.trainer import train
 
-DEMO_DEFAULTS = dict(dataset="digits", device="cpu")  # everything else: digits' default recipe
+# 8 epochs (the digits recipe trains 15): the shortest run in which SB and Stale-SB reach
+# traditional's final error x 1.1 on all 3 seeds (6 epochs: 1 of 3), so the 24 runs stay well
+# under a minute on 2 cores (BENCHMARKS.md, "Demo"); everything else is digits' default recipe
+DEMO_EPOCHS = 8
+DEMO_DEFAULTS = dict(dataset="digits", device="cpu", epochs=DEMO_EPOCHS)
 DEMO_SEEDS = (0, 1, 2)
+DEMO_WORKERS = 2  # the CLI's: runs trained at once (see training_pool)
 DEMO_MISLABEL_FRACTIONS = (0.1, 0.2)
 CLEAN_COLUMNS = {"run": "run", "seeds": "n", "final_accuracy": "final accuracy",
                  "keep_fraction": "keep", "wall_time_s": "wall time (s)",
@@ -59,36 +68,93 @@ def mislabel_configs(base: RunConfig, fraction: float) -> list[RunConfig]:
 
 
 def clean_story(base: RunConfig, seeds: tuple[int, ...] = DEMO_SEEDS,
-                out: str | Path | None = None, log=print, resume: bool = False) -> list[Run]:
+                out: str | Path | None = None, log=print, resume: bool = False,
+                workers: int = 1) -> list[Run]:
     """Story (a): SB, Stale-SB n=3, uniform at that seed's SB realised keep rate and traditional
-    on clean data, per seed (saved under `out` when given; `resume` loads finished runs)."""
-    runs: list[Run] = []
-    for seed in seeds:
-        sb, stale, trad = clean_configs(base.replace(seed=seed))
-        runs += [_train(sb, out, log, resume), _train(stale, out, log, resume)]
-        uniform = base.replace(policy="uniform", seed=seed, mislabel_fraction=0.0,
-                               keep=round(matched_keep(runs[-2]), 4), name="uniform (matched)")
-        runs += [_train(uniform, out, log, resume), _train(trad, out, log, resume)]
-    return runs
+    on clean data, per seed (saved under `out` when given; `resume` loads finished runs;
+    `workers` > 1 trains that many runs at once, see `training_pool`)."""
+    with training_pool(workers) as pool:
+        return _clean_jobs(pool, base, seeds, out, resume)(log)
 
 
 def mislabel_story(base: RunConfig, seeds: tuple[int, ...] = DEMO_SEEDS,
                    fractions: tuple[float, ...] = DEMO_MISLABEL_FRACTIONS,
-                   out: str | Path | None = None, log=print, resume: bool = False) -> list[Run]:
+                   out: str | Path | None = None, log=print, resume: bool = False,
+                   workers: int = 1) -> list[Run]:
     """Story (b): SB and traditional at each mislabel fraction, per seed."""
-    return [_train(cfg, out, log, resume) for f in fractions for seed in seeds
+    with training_pool(workers) as pool:
+        return [_done(f, log) for f in _mislabel_jobs(pool, base, seeds, fractions, out, resume)]
+
+
+def _clean_jobs(pool, base: RunConfig, seeds, out, resume: bool) -> Callable[[Any], list[Run]]:
+    """Submit story (a)'s runs; returns `finish(log)`, which adds each seed's uniform control
+    once its SB run is done and returns the runs in order (SB, Stale-SB, uniform, traditional)."""
+    first = [[pool.submit(_fit, cfg, out, resume) for cfg in clean_configs(
+        base.replace(seed=seed))] for seed in seeds]
+
+    def finish(log) -> list[Run]:
+        uniform = [pool.submit(_fit, base.replace(
+            policy="uniform", seed=seed, mislabel_fraction=0.0, name="uniform (matched)",
+            keep=round(matched_keep(sb.result()), 4)), out, resume)
+            for seed, (sb, _, _) in zip(seeds, first)]
+        return [_done(f, log) for (sb, stale, trad), u in zip(first, uniform)
+                for f in (sb, stale, u, trad)]
+    return finish
+
+
+def _mislabel_jobs(pool, base: RunConfig, seeds, fractions, out, resume: bool) -> list[Future]:
+    return [pool.submit(_fit, cfg, out, resume) for f in fractions for seed in seeds
             for cfg in mislabel_configs(base.replace(seed=seed), f)]
+
+
+class _Inline:
+    """An executor that runs each job at once in the calling thread (workers=1)."""
+
+    def submit(self, fn, *args) -> Future:
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args))
+        except BaseException as exc:  # re-raised by .result(), as a pool would
+            fut.set_exception(exc)
+        return fut
+
+
+@contextmanager
+def training_pool(workers: int) -> Iterator:
+    """Train `workers` runs at once in threads, torch's CPU threads shared out equally (2
+    cores, 2 workers: 1 torch thread per run; 45 s instead of 55 s for the demo's 24 runs) and
+    restored afterwards. Concurrent runs share the CPU, so their wall clocks are noisier than
+    one-at-a-time runs' (BENCHMARKS.md, "Demo"). `workers=1` trains in the calling thread."""
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ConfigError(f"workers={workers!r} is not allowed: a positive integer")
+    if workers == 1:
+        yield _Inline()
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, before // workers))
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="sbexplore-demo")
+    try:
+        yield pool
+    finally:  # on an error or Ctrl-C: no new runs start; running ones finish
+        pool.shutdown(wait=True, cancel_futures=True)
+        torch.set_num_threads(before)
 
 
 def run_demo(out: str | Path | None = None, log=print, seeds: tuple[int, ...] = DEMO_SEEDS,
              mislabel_fractions: tuple[float, ...] = DEMO_MISLABEL_FRACTIONS,
-             **overrides) -> DemoResult:
+             workers: int = 1, **overrides) -> DemoResult:
     """Train both stories' runs for each seed (saved under `out/clean`, `out/mislabeled` when
-    given; `overrides` are RunConfig fields) and return them with their tables."""
+    given; `overrides` are RunConfig fields; `workers`: runs trained at once, see
+    `training_pool`) and return them with their tables."""
     base = RunConfig(**{**DEMO_DEFAULTS, **overrides})
     sub = (lambda story: None) if out is None else (lambda story: Path(out) / story)
-    clean = clean_story(base, seeds, sub("clean"), log)
-    mislabeled = mislabel_story(base, seeds, mislabel_fractions, sub("mislabeled"), log)
+    with training_pool(workers) as pool:  # one pool: story (b) fills story (a)'s tail
+        finish_clean = _clean_jobs(pool, base, seeds, sub("clean"), False)
+        mis_jobs = _mislabel_jobs(pool, base, seeds, mislabel_fractions, sub("mislabeled"), False)
+        clean = finish_clean(log)
+        mislabeled = [_done(f, log) for f in mis_jobs]
     return DemoResult(clean, mislabeled, comparison_table(clean),
                       comparison_table(mislabeled, clocks=()) if mislabeled else pd.DataFrame())
 
@@ -103,17 +169,24 @@ def printable(table: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     return out
 
 
-def _train(cfg: RunConfig, out: str | Path | None, log, resume: bool = False) -> Run:
+def _fit(cfg: RunConfig, out: str | Path | None, resume: bool = False) -> Run:
+    """Train (or, with `resume`, load) one run, saved under `out` when given."""
     if out is not None:
         folder = f"{_slug(cfg.label)}-{cfg.mislabel_fraction:g}-seed{cfg.seed}" \
             if cfg.mislabel_fraction else f"{_slug(cfg.label)}-seed{cfg.seed}"
         cfg = cfg.replace(out_dir=str(Path(out) / folder))
         if resume and is_finished(cfg.out_dir):
             return load_run(cfg.out_dir)
-    t = time.perf_counter()
-    run = train(cfg)
+    return train(cfg)
+
+
+def _done(fut: Future, log) -> Run:
+    """The run of a finished job, with a line for `log`."""
+    run = fut.result()
+    cfg = run.config
     mis = f", {cfg.mislabel_fraction:.0%} mislabeled" if cfg.mislabel_fraction else ""
-    log(f"  {cfg.label:<18} seed {cfg.seed}{mis:<17} {time.perf_counter() - t:5.1f}s")
+    log(f"  {cfg.label:<18} seed {cfg.seed}{mis:<17} "
+        f"{run.metrics['total_time_s'].iloc[-1]:5.1f}s training")
     return run
 
 

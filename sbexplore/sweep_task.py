@@ -30,4 +30,11 @@ def run_one(config_json: str, threads: int | None = None) -> str:
     return cfg.out_dir
 
 
+def set_threads(threads: int) -> None:
+    """A worker process's initializer: torch's CPU threads for every run it trains."""
+    import torch
+
+    torch.set_num_threads(threads)
+
+
 Progress = RunsBar  # the tqdm bar over a sweep's runs (local and Ray backends alike)

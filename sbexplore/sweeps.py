@@ -23,7 +23,7 @@ from sbexplore.config import RunConfig
 from sbexplore.errors import ConfigError, UserError
 from sbexplore.records import Run, load_run
 from sbexplore.storage import is_uri, join, mirror, read_status
-from sbexplore.sweep_task import Progress, run_one
+from sbexplore.sweep_task import Progress, run_one, set_threads
 
 BACKENDS = ("local", "process", "ray")
 FINISHED = ("finished",)
@@ -160,7 +160,7 @@ def _run_process(configs: list[RunConfig], workers: int, threads: int | None,
     ctx = mp.get_context("spawn")
     threads = threads or max(1, torch.get_num_threads() // workers)
     results: dict[int, Outcome] = {}
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=set_threads,
                              initargs=(threads,)) as pool:
         futures = {pool.submit(_safe_run_one, c.to_json()): i for i, c in enumerate(configs)}
         from concurrent.futures import as_completed
@@ -171,12 +171,6 @@ def _run_process(configs: list[RunConfig], workers: int, threads: int | None,
             results[i] = (configs[i], out_dir, err)
             tick()
     return [results[i] for i in range(len(configs))]
-
-
-def _init_worker(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
 
 
 def sweep(base_config: RunConfig | None = None, grid: dict[str, Sequence[Any]] | None = None,

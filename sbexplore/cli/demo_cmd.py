@@ -14,8 +14,10 @@ import pandas as pd
 
 from sbexplore.demo import (
     CLEAN_COLUMNS,
+    DEMO_EPOCHS,
     DEMO_MISLABEL_FRACTIONS,
     DEMO_SEEDS,
+    DEMO_WORKERS,
     MISLABEL_COLUMNS,
     printable,
     run_demo,
@@ -28,7 +30,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                        "(clean), and SB against traditional on mislabeled digits; 3 seeds")
     p.add_argument("--out", default=None, help="save the runs (and a report) in this folder")
     p.add_argument("--epochs", type=int, default=None,
-                   help="epochs per run (default: the digits recipe's)")
+                   help=f"epochs per run (default {DEMO_EPOCHS}; the digits recipe trains 15)")
+    p.add_argument("--workers", type=int, default=DEMO_WORKERS,
+                   help=f"runs trained at once, sharing the CPU threads (default {DEMO_WORKERS})")
     p.add_argument("--seeds", default=",".join(map(str, DEMO_SEEDS)),
                    help="comma-separated seeds (default 0,1,2)")
     p.add_argument("--mislabel-fractions", dest="mislabel_fractions",
@@ -46,7 +50,7 @@ def main(args: argparse.Namespace) -> int:
     print("sbexplore demo: Selective-Backprop on scikit-learn digits "
           f"(1,438 train / 359 test images, CPU), seeds {', '.join(map(str, seeds))}")
     res = run_demo(args.out, seeds=tuple(seeds), mislabel_fractions=tuple(fractions),
-                   **overrides)
+                   workers=args.workers, **overrides)
     with pd.option_context("display.width", 200, "display.max_columns", 20,
                            "display.max_colwidth", 40):
         _print_table("(a) Clean data: SB, Stale-SB n=3, uniform at SB's realised keep rate, "
