@@ -107,16 +107,30 @@ def _mislabel_jobs(pool, base: RunConfig, seeds, fractions, out, resume: bool) -
             for cfg in mislabel_configs(base.replace(seed=seed), f)]
 
 
-class _Inline:
-    """An executor that runs each job at once in the calling thread (workers=1)."""
+class _Deferred(Future):
+    """A job that runs in the calling thread when its result is first asked for (workers=1):
+    runs train in the order their results are used, so each one's log line follows it."""
 
-    def submit(self, fn, *args) -> Future:
-        fut: Future = Future()
-        try:
-            fut.set_result(fn(*args))
-        except BaseException as exc:  # re-raised by .result(), as a pool would
-            fut.set_exception(exc)
-        return fut
+    def __init__(self, fn: Callable, args: tuple) -> None:
+        super().__init__()
+        self._job: tuple | None = (fn, args)
+
+    def result(self, timeout: float | None = None) -> Any:
+        if self._job is not None:
+            fn, args = self._job
+            self._job = None
+            try:
+                self.set_result(fn(*args))
+            except BaseException as exc:  # re-raised below, as a pool's future would
+                self.set_exception(exc)
+        return super().result(timeout)
+
+
+class _Inline:
+    """The executor of `workers=1`: jobs run in the calling thread, one at a time."""
+
+    def submit(self, fn: Callable, *args: Any) -> Future:
+        return _Deferred(fn, args)
 
 
 @contextmanager
