@@ -79,6 +79,13 @@ class LiveControl:
             self._pending.append((field, value))
 
     @property
+    def pending(self) -> list[tuple[str, float]]:
+        """Changes sent but not applied yet (a paused run applies them when it goes on; a
+        stopped one never does, so they are not in its `events`)."""
+        with self._lock:
+            return list(self._pending)
+
+    @property
     def paused(self) -> bool:
         return not self._running.is_set()
 

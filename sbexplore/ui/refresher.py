@@ -38,9 +38,13 @@ class Refresher:
         """Redraw soon (a run started, a setting or the visible runs changed)."""
         self._wake.set()
 
-    def close(self) -> None:
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop redrawing and wait (at most `timeout` s) for a redraw in progress to end, so
+        no redraw touches closed widgets or runs on into interpreter shutdown."""
         self._closed.set()
         self._wake.set()
+        if threading.current_thread() is not self.thread:
+            self.thread.join(timeout)
 
     def _loop(self) -> None:
         while not self._closed.is_set():
