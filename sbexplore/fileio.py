@@ -15,17 +15,34 @@ os.umask(_UMASK)
 
 
 def atomic_write(path: str | os.PathLike, data: bytes) -> None:
-    """Write to a temp name in the same folder, then rename over `path`."""
+    """Write to a temp name in the same folder, flush it to disk, then rename over `path` and
+    flush the folder: a killed process or a power loss leaves the old file or the new one."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            f.flush()
+            os.fsync(f.fileno())  # ~1.5 ms per file on an SSD
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (POSIX; Windows has no folder handles to flush)."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems (and FUSE mounts) refuse fsync on a folder
+        pass
+    finally:
+        os.close(fd)
 
 
 def npz_bytes(arrays: dict[str, np.ndarray], compresslevel: int = 1) -> bytes:

@@ -39,7 +39,9 @@ class Callback:
 
     def on_step(self, recorder: Recorder) -> None: ...
     def on_epoch(self, recorder: Recorder, row: dict[str, Any]) -> None: ...
-    def on_end(self, recorder: Recorder) -> None: ...
+    def on_end(self, recorder: Recorder) -> None:
+        """The run ended: `recorder.status` is finished, stopped or failed (then
+        `recorder.error` holds the traceback)."""
 
 
 class _Rows:
@@ -257,8 +259,10 @@ class Recorder:
         try:
             self._save()
         finally:
-            if status != "failed":
-                for cb in self.callbacks:
+            for cb in self.callbacks:  # every end: loggers close their files, bars their lines
+                if status == "failed":
+                    _call(cb.on_end, self)  # a callback's bug must not hide the run's error
+                else:
                     cb.on_end(self)
             self._done.set()
             with self._done_lock:

@@ -90,9 +90,31 @@ def table1(runs: list[Run]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def paper_cifar10(data_root: str | None = None, download: bool = False,
+                  out: str | Path | None = None, run: bool = True,
+                  log: Callable[[str], None] = print) -> list[Run]:
+    """The paper's CIFAR-10 setting (preset `paper-cifar10`): SB β=3 and traditional, trained on
+    a GPU when `run` and CUDA is available (their Table 1 is logged); otherwise logs what would
+    run and the estimate, and returns no runs."""
+    import torch  # the check only: training picks its device from the config
+
+    cfg = RunConfig.from_preset("paper-cifar10", data_root=data_root, download=download)
+    methods = (("sb", "SB β=3"), ("all", "traditional"))
+    if not (run and torch.cuda.is_available()):
+        log(("not run (run=False)" if not run else "no GPU") + ": would run, for SB and for "
+            f"traditional training:\n{cfg.to_json()}\nestimate: {PAPER_CIFAR10_GPU_HOURS:g} h per"
+            " run on one modern GPU (the paper: ~12 h budgets on its GPUs); on a CPU, weeks")
+        return []
+    runs = [train(cfg.replace(policy=p, device="cuda", name=n,
+                              out_dir=None if out is None else str(Path(out) / f"cifar10-{p}")))
+            for p, n in methods]
+    log(table1(runs).query("clock == 'time'").round(3).to_string())
+    return runs
+
+
 def _slug(label: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in label.lower()).strip("-")
 
 
 __all__ = ["FACTORS", "PAPER_CIFAR10_GPU_HOURS", "estimate_seconds", "method_configs",
-           "reproduce", "table1"]
+           "paper_cifar10", "reproduce", "table1"]

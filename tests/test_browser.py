@@ -3,29 +3,16 @@ another cell runs, Stop within a second. Prints its timings."""
 
 from __future__ import annotations
 
-import secrets
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import nbformat
 import pytest
 from conftest import REPO
-from labserver import lab_settings_env
-from nbexec import inject_parameters, kernel_env
+from labserver import jupyterlab as serve
+from nbexec import inject_parameters
 
 pytestmark = pytest.mark.browser
 SLEEP_CELL = "import time as _t\n_t.sleep(12) if dash.runs else None  # browser test: busy kernel"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -33,34 +20,13 @@ def jupyterlab(tmp_path, chromium):
     nb = nbformat.read(REPO / "notebooks" / "01_quickstart.ipynb", as_version=4)
     inject_parameters(nb, {"epochs": 5000, "autostart": False, "wait": False})  # test presses Start
     nb.cells.append(nbformat.v4.new_code_cell(SLEEP_CELL))
-    nbformat.write(nb, tmp_path / "01_quickstart.ipynb")
-    port, token = _free_port(), secrets.token_hex(16)
-    jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent)) or "jupyter"
-    proc = subprocess.Popen(
-        [jupyter, "lab", "--allow-root", "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", f"--ServerApp.token={token}",
-         f"--ServerApp.root_dir={tmp_path}", "--LabApp.news_url=",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        env={**kernel_env(), **lab_settings_env(tmp_path / "lab-settings")},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    root = tmp_path / "lab"
+    root.mkdir()
+    nbformat.write(nb, root / "01_quickstart.ipynb")
     t0 = time.time()
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if time.time() - t0 > 60 or proc.poll() is not None:
-                proc.terminate()
-                pytest.fail("JupyterLab did not start within 60 s")
-            time.sleep(0.3)
-    print(f"\n[browser] JupyterLab up in {time.time() - t0:.1f}s")
-    yield f"{base}/lab/tree/01_quickstart.ipynb?token={token}"
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with serve(root, timeout=60) as (base, token):
+        print(f"\n[browser] JupyterLab up in {time.time() - t0:.1f}s")
+        yield f"{base}/lab/tree/01_quickstart.ipynb?token={token}"
 
 
 def _wait_idle(page, timeout=90.0):

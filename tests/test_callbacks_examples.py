@@ -11,48 +11,6 @@ from conftest import REPO
 
 import sbexplore as sb
 
-WANDB_EXAMPLE = '''
-import math
-import wandb
-import sbexplore as sb
-
-class WandbLogger(sb.Callback):
-    def __init__(self, **init_kwargs):
-        self.run = None
-        self.init_kwargs = init_kwargs
-
-    def on_epoch(self, recorder, row):
-        if self.run is None:
-            self.run = wandb.init(config=recorder.cfg.to_dict(), **self.init_kwargs)
-        self.run.log({k: float(v) for k, v in row.items() if not math.isnan(v)},
-                     step=int(row["epoch"]))
-
-    def on_end(self, recorder):
-        if self.run is not None:
-            self.run.finish()
-
-run = sb.train(cfg, callbacks=[WandbLogger(project="sbexplore")])
-'''
-
-MLFLOW_EXAMPLE = '''
-import math
-import mlflow
-import sbexplore as sb
-
-class MlflowLogger(sb.Callback):
-    def on_epoch(self, recorder, row):
-        if mlflow.active_run() is None:
-            mlflow.start_run(run_name=recorder.name)
-            mlflow.log_params(recorder.cfg.to_dict())
-        mlflow.log_metrics({k: float(v) for k, v in row.items() if not math.isnan(v)},
-                           step=int(row["epoch"]))
-
-    def on_end(self, recorder):
-        mlflow.end_run()
-
-run = sb.train(cfg, callbacks=[MlflowLogger()])
-'''
-
 
 def _fake_wandb(log):
     class Run:
@@ -61,7 +19,7 @@ def _fake_wandb(log):
             log.append(("log", step, dict(data)))
 
         def finish(self, exit_code=None, quiet=None):
-            log.append(("finish",))
+            log.append(("finish", exit_code))
 
     def init(project=None, config=None, **kwargs):
         log.append(("init", project, config))
@@ -84,37 +42,50 @@ def _fake_mlflow(log):
     return types.SimpleNamespace(
         start_run=start_run, active_run=lambda: state["active"], log_metrics=log_metrics,
         log_params=lambda params, **kw: log.append(("params", dict(params))),
-        end_run=lambda status="FINISHED": log.append(("end",)))
+        end_run=lambda status="FINISHED": log.append(("end", status)))
 
 
 def _readme_block(needle):
-    """The README's python block that uses `needle`, if the README has one yet."""
+    """The README's python block that uses `needle`."""
     text = (REPO / "README.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
-    return next((b for b in blocks if needle in b), None)
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if needle in b]
+    assert len(blocks) == 1, f"the README has {len(blocks)} blocks using {needle}"
+    return blocks[0]
 
 
-def _run_example(code, name, fake, monkeypatch):
-    log = []
+def _run_example(code, name, fake, monkeypatch, fail=False, log=None):
+    log = [] if log is None else log
     monkeypatch.setitem(sys.modules, name, fake(log))
+    if fail:  # the example's own sb.train call, with a loop that breaks in epoch 2
+        class Broken(sb.Callback):
+            def on_step(self, recorder):
+                if recorder.epoch == 1:
+                    raise RuntimeError("the loop broke")
+
+        train = sb.train
+        monkeypatch.setattr(sb, "train", lambda cfg, callbacks: train(
+            cfg, callbacks=[*callbacks, Broken()]))
     cfg = sb.RunConfig(epochs=2, device="cpu", model="mlp", batch_size=256)
     scope = {"cfg": cfg}
     exec(compile(code, f"<{name} example>", "exec"), scope)
     return log, scope["run"]
 
 
-@pytest.mark.parametrize("name,fake,code,needle", [
-    ("wandb", _fake_wandb, WANDB_EXAMPLE, "wandb.init"),
-    ("mlflow", _fake_mlflow, MLFLOW_EXAMPLE, "mlflow.log_metrics")])
-def test_the_logging_examples_log_every_epoch_row(name, fake, code, needle, monkeypatch):
-    codes = [code] + [b for b in [_readme_block(needle)] if b]
-    for c in codes:
-        log, run = _run_example(c, name, fake,
-                                monkeypatch)
-        rows = [e for e in log if e[0] == "log"]
-        assert [e[1] for e in rows] == run.metrics["epoch"].tolist() == [1, 2]
-        for (_, _, logged), (_, expected) in zip(rows, run.metrics.iterrows()):
-            assert logged["test_accuracy"] == pytest.approx(expected["test_accuracy"])
-            assert logged["keep_fraction"] == pytest.approx(expected["keep_fraction"])
-            assert "mislabel_pick_rate" not in logged  # NaN without injected mislabels
-        assert log[-1][0] in ("finish", "end") and log[0][0] in ("init", "start")
+@pytest.mark.parametrize("name,fake,needle,ok,failed", [
+    ("wandb", _fake_wandb, "wandb.init", ("finish", 0), ("finish", 1)),
+    ("mlflow", _fake_mlflow, "mlflow.log_metrics", ("end", "FINISHED"), ("end", "FAILED"))])
+def test_the_logging_examples_log_every_epoch_row(name, fake, needle, ok, failed, monkeypatch):
+    code = _readme_block(needle)
+    log, run = _run_example(code, name, fake, monkeypatch)
+    rows = [e for e in log if e[0] == "log"]
+    assert [e[1] for e in rows] == run.metrics["epoch"].tolist() == [1, 2]
+    for (_, _, logged), (_, expected) in zip(rows, run.metrics.iterrows()):
+        assert logged["test_accuracy"] == pytest.approx(expected["test_accuracy"])
+        assert logged["keep_fraction"] == pytest.approx(expected["keep_fraction"])
+        assert "mislabel_pick_rate" not in logged  # NaN without injected mislabels
+    assert log[0][0] in ("init", "start") and log[-1] == ok
+    # a failed run still ends the logger's run, marked failed
+    log = []
+    with pytest.raises(RuntimeError, match="the loop broke"):
+        _run_example(code, name, fake, monkeypatch, fail=True, log=log)
+    assert [e[1] for e in log if e[0] == "log"] == [1] and log[-1] == failed

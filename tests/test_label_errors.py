@@ -90,6 +90,10 @@ def test_training_dynamics_uses_recorded_probabilities_when_present():
     old = A.training_dynamics(hand_run(probs=False))
     assert old.attrs["confidence_source"] == "exp(-loss)"
     assert old["correctness"].isna().all()
+    from sbexplore.figures import data_map  # its axes name what confidence is
+
+    assert data_map(hand_run()).layout.yaxis.title.text == "confidence (mean p of the given label)"
+    assert "exp(−loss)" in data_map(hand_run(probs=False)).layout.xaxis.title.text
 
 
 # -- real runs on digits ------------------------------------------------------------------------

@@ -51,11 +51,8 @@ def lab(tmp_path_factory):
                 **({"data_root": str(data)} if data is not None else {})}
         inject_parameters(nb, {k: v for k, v in tiny.items() if k in names})
         nbformat.write(nb, root / path.name)
-    settings = root / ".lab-settings" / "@jupyterlab" / "notebook-extension"
-    settings.mkdir(parents=True)  # every cell in the page, even off screen (no windowing)
-    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
-    with jupyterlab(root, (f"--LabApp.user_settings_dir={root / '.lab-settings'}",),
-                    env={"SBEXPLORE_RUNS": str(root / "runs")}) as (base, token):
+    # jupyterlab() keeps every cell in the page, even off screen (no windowing)
+    with jupyterlab(root, env={"SBEXPLORE_RUNS": str(root / "runs")}) as (base, token):
         yield base, token, root
 
 

@@ -172,6 +172,25 @@ def test_callbacks_see_every_step_and_epoch(tiny):
     assert seen["steps"] == 3 * math.ceil(1438 / tiny.batch_size)
 
 
+def test_on_end_is_called_when_a_run_fails(tiny):
+    """Loggers close their files on every end; a bug in one does not hide the run's error."""
+    ends: list[str] = []
+
+    class Broken(Callback):
+        def on_step(self, t):
+            if t.epoch == 1:
+                raise RuntimeError("boom in the loop")
+
+    class Ends(Callback):
+        def on_end(self, t):
+            ends.append(t.status)
+            raise ValueError("and a bug in on_end")
+
+    with pytest.raises(RuntimeError, match="boom in the loop"):
+        train(tiny, callbacks=[Broken(), Ends()])
+    assert ends == ["failed"]
+
+
 def test_max_backprops_stops_training(tiny):
     run = train(tiny.replace(policy="all", epochs=10, max_backprops=2000))
     assert 2000 <= run.metrics["total_backprops"].iloc[-1] < 2000 + tiny.batch_size

@@ -69,9 +69,11 @@ def selected_images(run: Run, which: str = "most", k: int = 16, cols: int = 8,
 
 
 def data_map(run: Run, max_points: int = 20000) -> go.Figure:
-    """Cartography data map: variability (std of exp(-loss) across epochs) against mean
-    confidence, coloured by selection frequency; mislabeled examples marked ×."""
+    """Cartography data map: variability (std across epochs) against mean confidence in the
+    given label, coloured by selection frequency; mislabeled examples marked ×. Confidence is
+    the recorded softmax probability, or exp(−loss) for runs saved before it was recorded."""
     df = training_dynamics(run)
+    p = "p" if df.attrs.get("confidence_source") == "probs" else "exp(−loss)"
     plot = df.sample(max_points, random_state=0) if len(df) > max_points else df
     fig = go.Figure()
     for flag, name, symbol in ((False, "clean", "circle"), (True, "mislabeled", "x")):
@@ -86,8 +88,8 @@ def data_map(run: Run, max_points: int = 20000) -> go.Figure:
             customdata=d[["index", "times_selected"]].to_numpy(),
             hovertemplate="example %{customdata[0]}<br>selected %{customdata[1]}×"
                           "<br>variability %{x:.3f}<br>confidence %{y:.3f}<extra></extra>")
-    styled(fig, f"Data map — {run.name}", xaxis_title="variability (std of exp(−loss))",
-           yaxis_title="confidence (mean exp(−loss), given label)",
+    styled(fig, f"Data map — {run.name}", xaxis_title=f"variability (std of {p})",
+           yaxis_title=f"confidence (mean {p} of the given label)",
            coloraxis=dict(colorscale="Viridis", colorbar=dict(title="selection<br>frequency")),
            legend=dict(x=1.0, xanchor="right", y=0.0, yanchor="bottom"))
     return attach_data(fig, df)
