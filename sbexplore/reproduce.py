@@ -99,15 +99,14 @@ def paper_cifar10(data_root: str | None = None, download: bool = False,
     import torch  # the check only: training picks its device from the config
 
     cfg = RunConfig.from_preset("paper-cifar10", data_root=data_root, download=download)
-    methods = (("sb", "SB β=3"), ("all", "traditional"))
+    sb, _, traditional = method_configs(cfg.replace(device="cuda"))  # no Stale-SB here
     if not (run and torch.cuda.is_available()):
         log(("not run (run=False)" if not run else "no GPU") + ": would run, for SB and for "
             f"traditional training:\n{cfg.to_json()}\nestimate: {PAPER_CIFAR10_GPU_HOURS:g} h per"
             " run on one modern GPU (the paper: ~12 h budgets on its GPUs); on a CPU, weeks")
         return []
-    runs = [train(cfg.replace(policy=p, device="cuda", name=n,
-                              out_dir=None if out is None else str(Path(out) / f"cifar10-{p}")))
-            for p, n in methods]
+    runs = [train(c if out is None else c.replace(out_dir=str(Path(out) / f"cifar10-{c.policy}")))
+            for c in (sb, traditional)]
     log(table1(runs).query("clock == 'time'").round(3).to_string())
     return runs
 
