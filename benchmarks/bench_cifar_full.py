@@ -25,7 +25,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         subprocess.run(["tar", "xzf", a.archive, "-C", d], check=True)
         cfg = RunConfig(dataset="imagefolder", data_root=str(Path(d) / "cifar10-jpg"),
-                        policy="all", device=a.device)
+                        policy="traditional", device=a.device)
         t = time.perf_counter()
         run = train(cfg)
     m = run.metrics

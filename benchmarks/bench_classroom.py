@@ -28,7 +28,7 @@ MIN_REDRAWS = 2.0  # per second: the views still follow a dragged β
 
 STUDENT = """
 import json, sys, time
-from sbexplore.classroom import Limits, apply_limits
+from sbexplore.ui.classroom import Limits, apply_limits
 apply_limits(Limits(threads=1, max_runs=1))
 from sbexplore import RunConfig
 from sbexplore.ui import Dashboard
@@ -41,7 +41,7 @@ r0 = d.refresher.redraws
 time.sleep(seconds)
 redraws = (d.refresher.redraws - r0) / seconds
 run.stop(); run.join(30)
-m = run.run.metrics
+m = run.record.metrics
 epoch = (m["time_select_s"] + m["time_train_s"] + m["time_eval_s"]).median()
 print(json.dumps({"epoch_compute_s": float(epoch), "redraws_per_s": redraws,
                   "epochs": len(m)}))

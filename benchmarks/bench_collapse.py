@@ -16,14 +16,14 @@ import torch
 
 from benchmarks.common import hardware
 from sbexplore import RunConfig
-from sbexplore.trainer import Trainer
+from sbexplore.engine.trainer import Trainer
 
 OLD = dict(lr_schedule="constant", warmup_epochs=0.0, prime_examples=1438, epochs=12)
 MLP = dict(OLD, model="mlp", batch_size=64, lr=0.05)
 CNN = dict(OLD, model="cnn", batch_size=128, lr=0.02)
 SETTINGS = {
     "mlp b64 lr 0.05 (old defaults)": MLP,
-    "  mlp traditional": dict(MLP, policy="all"),
+    "  mlp traditional": dict(MLP, policy="traditional"),
     "  mlp uniform keep 1/3": dict(MLP, policy="uniform"),
     "  mlp prime 3 epochs": dict(MLP, prime_examples=3 * 1438),
     "  warm-up 1 epoch": dict(MLP, warmup_epochs=1.0),
@@ -31,12 +31,12 @@ SETTINGS = {
     "  batch 128": dict(MLP, batch_size=128),
     "  lr 0.01": dict(MLP, lr=0.01),
     "cnn b128 lr 0.02 (old defaults)": CNN,
-    "  cnn traditional": dict(CNN, policy="all"),
+    "  cnn traditional": dict(CNN, policy="traditional"),
     "  cnn selection pass in train mode": dict(CNN, select_mode="train"),
     "  cnn prime 3 epochs": dict(CNN, prime_examples=3 * 1438),
     "  lr 0.005": dict(CNN, lr=0.005),
     "new digits recipe (defaults)": {},
-    "  recipe traditional": dict(policy="all"),
+    "  recipe traditional": dict(policy="traditional"),
 }
 
 
@@ -79,7 +79,7 @@ def main() -> None:
     for name, kw in SETTINGS.items():
         print(f"{name:34s} {collapse(a.seeds, **kw)}", flush=True)
     print("# gradient norm of backprop batches after priming, mlp b64 lr 0.05")
-    for policy in ("all", "uniform", "sb"):
+    for policy in ("traditional", "uniform", "sb"):
         print(f"{policy:8s} {grad_norms(policy, 3)}", flush=True)
 
 

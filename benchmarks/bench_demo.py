@@ -40,7 +40,7 @@ def run_once(extra: list[str]) -> tuple[float, float]:
 def training_seconds(demo: str, epochs: int, batch_size: int | None) -> float:
     """Seconds to train one demo's runs at `epochs` epochs: 'previous' (4 runs, batch 128) or
     'new' (both stories, 24 runs)."""
-    from sbexplore.demo import run_demo
+    from sbexplore.studies.demo import run_demo
 
     t = time.perf_counter()
     if demo == "previous":

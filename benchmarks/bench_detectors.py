@@ -14,6 +14,7 @@ import argparse
 from benchmarks.common import hardware, markdown
 from sbexplore import RunConfig
 from sbexplore import analysis as A
+from sbexplore.studies.detector_study import detector_study
 
 
 def main() -> None:
@@ -33,7 +34,7 @@ def main() -> None:
     print(f"# {hardware()}", flush=True)
     base = RunConfig(dataset=a.dataset, data_root=a.data_root, train_subset=a.train_subset,
                      model=a.model, epochs=a.epochs, device=a.device)
-    items = A.detector_study(base, [float(f) for f in a.fractions.split(",")],
+    items = detector_study(base, [float(f) for f in a.fractions.split(",")],
                              a.modes.split(","), [int(s) for s in a.seeds.split(",")],
                              folds=a.folds, cleanlab_seeds=a.cleanlab_seeds,
                              log=lambda m: print(f"# {m}", flush=True))

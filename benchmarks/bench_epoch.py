@@ -109,7 +109,7 @@ def main() -> None:
     base = RunConfig(dataset=a.dataset, model=a.model, device=a.device, data_root=a.data_root,
                      train_subset=a.train_subset, augment="none", cutout=0)
     cfgs = {
-        "traditional": base.replace(policy="all", epochs=3),
+        "traditional": base.replace(policy="traditional", epochs=3),
         "sb": base.replace(policy="sb", beta=2.0, epochs=4),
         "stale": base.replace(policy="sb", beta=2.0, staleness=3, epochs=4),
     }

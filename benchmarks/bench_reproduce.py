@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.common import hardware, markdown
-from sbexplore import reproduce as rp
+from sbexplore.studies import reproduce as rp
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

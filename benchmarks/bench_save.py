@@ -20,14 +20,14 @@ import pandas as pd
 
 from benchmarks.common import hardware
 from sbexplore.config import RunConfig
-from sbexplore.records import METRIC_COLUMNS, Run, load_run
+from sbexplore.runs.record import METRIC_COLUMNS, Run, load_run
 
 
 def synthetic(epochs: int, n: int, seed: int = 0) -> dict[str, np.ndarray]:
     """Full-length arrays with realistic entropy (keep ~1/3, losses spread over decades)."""
     rng = np.random.default_rng(seed)
     return {
-        "selected": (rng.random((epochs, n)) < 0.33).astype(np.uint8),
+        "backpropped": (rng.random((epochs, n)) < 0.33).astype(np.uint8),
         "losses": rng.exponential(0.5, (epochs, n)).astype(np.float16),
         "probs": rng.random((epochs, n)).astype(np.float16),
         "preds": rng.integers(0, 10, (epochs, n)).astype(np.int16),
@@ -39,7 +39,7 @@ def examples(n: int, rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame({
         "index": np.arange(n), "source_index": np.arange(n), "label": rng.integers(0, 10, n),
         "true_label": rng.integers(0, 10, n), "mislabeled": rng.random(n) < 0.1,
-        "times_selected": rng.integers(0, 100, n), "times_forwarded": rng.integers(0, 200, n),
+        "times_backpropped": rng.integers(0, 100, n), "times_forwarded": rng.integers(0, 200, n),
         "last_loss": rng.random(n).astype(np.float32)})
 
 

@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from benchmarks.common import hardware, interleaved, sync
+from sbexplore.engine.policies import SelectiveBackprop
 from sbexplore.models import build_model
-from sbexplore.selection import SelectiveBackprop
 
 BATCH, HISTORY, BETA = 128, 1024, 2.0
 BLOCK = 20  # calls per timed block; blocks of both rules are interleaved

@@ -33,7 +33,7 @@ def timed(**kw) -> float:
 def main() -> None:
     import ray
 
-    from sbexplore.sweep_ray import connect
+    from sbexplore.jobs.ray import connect
 
     timed()  # warm-up: imports, data cache
     local = min(timed() for _ in range(3))

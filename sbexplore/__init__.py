@@ -1,28 +1,41 @@
 """sbexplore: explore Selective-Backprop (Jiang et al. 2019, arXiv:1910.00762).
 
 One-liners: `train(cfg)` (blocking), `start(cfg)` (background), `load_run(path)`, `sweep(...)`;
-`sbexplore.ui.Dashboard()` in a notebook. The core imports no Jupyter or plotly.
+`sbexplore.ui.Dashboard()` in a notebook. Layers, each a package; an arrow is "imports", and
+nothing imports a layer above it (tests/test_layers.py):
+
+    errors ← config, data, models ← runs ← engine ← analysis ← jobs, loggers ← figures
+           ← studies ← ui            (cli sits beside them and may use any of them)
+
+- config: `RunConfig`, presets, run names      - data, models: registries
+- runs: the `Run` record, its folder, snapshots - engine: policies, Selector, Recorder, Trainer
+- analysis: pandas in, pandas out               - jobs: background runs, sweeps (local, Ray)
+- figures: runs to plotly figures, export       - studies: demo, reproduction, detector study
+- ui: the dashboard, lesson and classroom app   - cli: the `sbexplore` command
+
+The layers up to jobs import no Jupyter or plotly: they run on a bare GPU box.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sbexplore import notebook_errors as _notebook_errors
+from sbexplore._compat import install_module_aliases
 from sbexplore._version import __version__
 from sbexplore.config import RunConfig
-from sbexplore.errors import ConfigError, DataError, UserError
-from sbexplore.recorder import Callback, Recorder
-from sbexplore.records import Run, load_run
-from sbexplore.selector import Selector, WithIndices
-from sbexplore.snapshot import Snapshot
-from sbexplore.trainer import Trainer, train
+from sbexplore.engine.recorder import Callback, Recorder
+from sbexplore.engine.selector import Selector, WithIndices
+from sbexplore.engine.trainer import Trainer, train
+from sbexplore.errors import ConfigError, DataError, UserError, install_notebook_handler
+from sbexplore.runs.record import Run, load_run
+from sbexplore.runs.snapshot import Snapshot
 
-_notebook_errors.install()  # in IPython: a UserError shows its message, not a traceback
+install_module_aliases()  # `import sbexplore.records` and the other 0.1 paths still work
+install_notebook_handler()  # in IPython: a UserError shows its message, not a traceback
 
-_LAZY = {"start": "sbexplore.runner", "BackgroundRun": "sbexplore.runner",
-         "sweep": "sbexplore.sweeps", "SweepResult": "sbexplore.sweeps",
-         "list_runs": "sbexplore.rundirs"}
+_LAZY = {"start": "sbexplore.jobs.background", "BackgroundRun": "sbexplore.jobs.background",
+         "sweep": "sbexplore.jobs.sweeps", "SweepResult": "sbexplore.jobs.sweeps",
+         "list_runs": "sbexplore.runs.folders"}
 
 
 def __getattr__(name: str) -> Any:  # start/sweep load on first use
@@ -34,5 +47,5 @@ def __getattr__(name: str) -> Any:  # start/sweep load on first use
 
 
 __all__ = ["BackgroundRun", "Callback", "ConfigError", "DataError", "Recorder", "Run",
-           "RunConfig", "Selector", "Snapshot", "Trainer", "UserError", "WithIndices",
-           "__version__", "list_runs", "load_run", "start", "sweep", "train"]
+           "RunConfig", "Selector", "Snapshot", "SweepResult", "Trainer", "UserError",
+           "WithIndices", "__version__", "list_runs", "load_run", "start", "sweep", "train"]

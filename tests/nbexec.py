@@ -36,6 +36,17 @@ def execute_notebook(path: str | os.PathLike, parameters: dict[str, Any] | None 
     return nb
 
 
+def execute_cells(*sources: str, cwd: str | os.PathLike, allow_errors: bool = False,
+                  timeout: int = 120) -> nbformat.NotebookNode:
+    """A new notebook of these code cells, executed in a kernel (errors kept as outputs with
+    `allow_errors`); returns it with its outputs."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
+                            resources={"metadata": {"path": str(cwd)}})
+    client.execute(env=kernel_env())
+    return nb
+
+
 def kernel_env() -> dict[str, str]:
     """This environment with the repository first on PYTHONPATH, so the kernel imports this
     checkout's sbexplore even where an editable install is stale."""

@@ -11,7 +11,7 @@ import pytest
 from sbexplore import analysis as A
 from sbexplore.config import RunConfig
 from sbexplore.errors import ConfigError
-from sbexplore.records import METRIC_COLUMNS, Run
+from sbexplore.runs.record import METRIC_COLUMNS, Run
 
 
 def make_run(policy="sb", acc=(0.5, 0.7, 0.9), backprops=(100, 50, 50), forwarded=(0, 100, 100),
@@ -35,10 +35,10 @@ def make_run(policy="sb", acc=(0.5, 0.7, 0.9), backprops=(100, 50, 50), forwarde
     m["keep_fraction"] = np.array(backprops) / n
     ex = pd.DataFrame({"index": np.arange(n), "source_index": np.arange(n),
                        "label": np.zeros(n, int), "true_label": np.zeros(n, int),
-                       "mislabeled": np.zeros(n, bool), "times_selected": np.ones(n, int),
+                       "mislabeled": np.zeros(n, bool), "times_backpropped": np.ones(n, int),
                        "times_forwarded": np.zeros(n, int), "last_loss": np.ones(n)})
     return Run(config=cfg, metrics=m, examples=ex, meta={"num_train": n},
-               selected=np.ones((e, n), np.uint8), losses=np.ones((e, n), np.float16))
+               backpropped=np.ones((e, n), np.uint8), losses=np.ones((e, n), np.float16))
 
 
 def test_time_to_accuracy_interpolates_within_the_crossing_epoch():
@@ -57,7 +57,7 @@ def test_cost_clock_counts_forwards_at_f_over_t():
 
 
 def traditional(acc=(0.5, 0.8, 0.9), seed=0, **kw) -> Run:
-    return make_run("all", acc=acc, backprops=(100, 100, 100), forwarded=(0, 0, 0),
+    return make_run("traditional", acc=acc, backprops=(100, 100, 100), forwarded=(0, 0, 0),
                     t_select=(0, 0, 0), seed=seed, name="traditional", **kw)
 
 
@@ -161,9 +161,9 @@ def test_cost_model_prediction_and_measured_f_over_t():
         A.predicted_epoch_ratio(0.3, 1.5)
     run = make_run()  # select: 2 s / 200 forwards; train: 4 s / 200 backprops
     assert A.measured_f_over_t(run) == pytest.approx(0.5)
-    assert math.isnan(A.measured_f_over_t(make_run("all", forwarded=(0, 0, 0),
+    assert math.isnan(A.measured_f_over_t(make_run("traditional", forwarded=(0, 0, 0),
                                                    t_select=(0, 0, 0))))
-    assert A.pooled_f_over_t([make_run("all", forwarded=(0, 0, 0))]) == A.DEFAULT_F_OVER_T
+    assert A.pooled_f_over_t([make_run("traditional", forwarded=(0, 0, 0))]) == A.DEFAULT_F_OVER_T
 
 
 def test_keep_table_against_one_over_beta_plus_one():
@@ -182,24 +182,24 @@ def test_keep_table_pooled_over_seeds():
     assert t["realised_keep_std"].iloc[0] == pytest.approx(np.std([0.5, 0.4], ddof=1))
 
 
-def test_selection_ranking_breaks_ties_by_index():
+def test_backprop_ranking_breaks_ties_by_index():
     run = make_run(n=5)
-    run.examples["times_selected"] = [2, 5, 2, 0, 5]
-    r = A.selection_ranking(run)
+    run.examples["times_backpropped"] = [2, 5, 2, 0, 5]
+    r = A.backprop_ranking(run)
     assert r["index"].tolist() == [1, 4, 0, 2, 3]
     assert r["rank"].tolist() == [1, 2, 3, 4, 5]
-    assert A.least_selected(run, 2)["index"].tolist() == [3, 0]
+    assert A.least_backpropped(run, 2)["index"].tolist() == [3, 0]
 
 
 def test_training_dynamics_mean_and_variability_of_loss():
     run = make_run(n=2)
     run.losses = np.array([[1.0, 0.0], [3.0, 0.0], [2.0, 0.0]], np.float16)
-    run.selected = np.array([[1, 1], [1, 0], [0, 0]], np.uint8)
+    run.backpropped = np.array([[1, 1], [1, 0], [0, 0]], np.uint8)
     d = A.training_dynamics(run)
     assert d["loss_mean"].tolist() == pytest.approx([2.0, 0.0])
     assert d["loss_std"].tolist() == pytest.approx([np.std([1, 3, 2]), 0.0])
     assert d["confidence_mean"].iloc[1] == pytest.approx(1.0)
-    assert d["selection_frequency"].tolist() == [0.5, 0.0]  # epochs 2-3 select
+    assert d["backprop_frequency"].tolist() == [0.5, 0.0]  # epochs 2-3 select
 
 
 def test_training_dynamics_leaves_the_warnings_filters_as_it_found_them():
@@ -216,7 +216,7 @@ def test_training_dynamics_leaves_the_warnings_filters_as_it_found_them():
 
 def test_mislabel_detection_precision_and_recall_over_k():
     run = make_run(n=6, mislabel_fraction=0.3)
-    run.examples["times_selected"] = [9, 8, 7, 1, 1, 1]
+    run.examples["times_backpropped"] = [9, 8, 7, 1, 1, 1]
     run.examples["mislabeled"] = [True, False, True, False, False, False]
     d = A.mislabel_detection(run, [1, 2, 3, 6])
     assert d["precision"].tolist() == pytest.approx([1.0, 0.5, 2 / 3, 1 / 3])

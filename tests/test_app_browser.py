@@ -13,9 +13,8 @@ import pytest
 from conftest import REPO
 from nbexec import kernel_env
 
-pytestmark = pytest.mark.browser
 STATUS_JS = """(page) => [...document.querySelectorAll('.widget-html-content')]
-    .map(e => e.innerText).find(t => t.includes('· step')) || ''"""
+    .map(e => e.innerText).find(t => t.includes('candidate batches')) || ''"""
 
 
 def _free_port() -> int:
@@ -79,65 +78,63 @@ LIVE_POINTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')]
     .map(p => p.querySelectorAll('path.point').length).reduce((a, b) => a + b, 0)"""
 
 
-def test_two_students_in_the_app(app_server, chromium, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_two_students_in_the_app(app_server, browser, tmp_path):
     url, t0, first_line = app_server
     shots = tmp_path
     assert first_line.count("token=") == 1  # printed once, with the URL
     timings = {}
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            a = _open_student(browser, url)
-            timings["app_start_to_ui_s"] = time.time() - t0
-            b = _open_student(browser, url)  # a second tab: its own kernel
-            t = time.time()
-            a.locator(".widget-button", has_text="Start").click()
-            _wait_running(a)
-            a.wait_for_function(f"() => ({LIVE_POINTS_JS})() > 0", timeout=60_000)
-            timings["start_click_to_first_live_plot_s"] = time.time() - t
-            timings["app_start_to_first_live_plot_s"] = (
-                timings["app_start_to_ui_s"] + timings["start_click_to_first_live_plot_s"])
-            b.locator(".widget-button", has_text="Start").click()
-            sb = _wait_running(b)
-            sa = _wait_running(a)
-            _wait_running(a, sa)  # both keep updating
-            _wait_running(b, sb)
-            for page in (a, b):  # each student's own plot is live
-                page.wait_for_function(f"() => ({LIVE_POINTS_JS})() > 0", timeout=60_000)
+    opened = []
+    try:
+        a = _open_student(browser, url)
+        opened.append(a)
+        timings["app_start_to_ui_s"] = time.time() - t0
+        b = _open_student(browser, url)  # a second tab: its own kernel
+        opened.append(b)
+        t = time.time()
+        a.locator(".widget-button", has_text="Start").click()
+        _wait_running(a)
+        a.wait_for_function(f"() => ({LIVE_POINTS_JS})() > 0", timeout=60_000)
+        timings["start_click_to_first_live_plot_s"] = time.time() - t
+        timings["app_start_to_first_live_plot_s"] = (
+            timings["app_start_to_ui_s"] + timings["start_click_to_first_live_plot_s"])
+        b.locator(".widget-button", has_text="Start").click()
+        sb = _wait_running(b)
+        sa = _wait_running(a)
+        _wait_running(a, sa)  # both keep updating
+        _wait_running(b, sb)
+        for page in (a, b):  # each student's own plot is live
+            page.wait_for_function(f"() => ({LIVE_POINTS_JS})() > 0", timeout=60_000)
 
-            t = time.time()
-            a.locator(".widget-button", has_text="Stop").first.click()
-            a.wait_for_function(f"() => /: stopped ·/.test(({STATUS_JS})())", timeout=20_000)
-            timings["stop_to_stopped_s"] = time.time() - t
-            sb = _wait_running(b)
-            _wait_running(b, sb)  # the other student's run goes on
+        t = time.time()
+        a.locator(".widget-button", has_text="Stop").first.click()
+        a.wait_for_function(f"() => /: stopped ·/.test(({STATUS_JS})())", timeout=20_000)
+        timings["stop_to_stopped_s"] = time.time() - t
+        sb = _wait_running(b)
+        _wait_running(b, sb)  # the other student's run goes on
 
-            for page in (a, b):  # no code: no editor, no input area, no source text
-                code = page.locator(".jp-InputArea-editor, .cm-editor, .CodeMirror, pre code")
-                assert code.count() == 0
-                assert "build_app" not in page.locator("body").inner_text()
+        for page in (a, b):  # no code: no editor, no input area, no source text
+            code = page.locator(".jp-InputArea-editor, .cm-editor, .CodeMirror, pre code")
+            assert code.count() == 0
+            assert "build_app" not in page.locator("body").inner_text()
 
-            b.locator(".widget-dropdown", has_text="dataset").locator("select").select_option(
-                "mnist")
-            b.locator(".widget-button", has_text="Start").click()
-            b.wait_for_function("""() => [...document.querySelectorAll('.widget-html-content')]
-                .some(e => e.innerText.includes("dataset='mnist'"))""", timeout=60_000)
-            message = b.evaluate("""() => [...document.querySelectorAll('.widget-html-content')]
-                .map(e => e.innerText).find(t => t.includes("dataset='mnist'"))""")
-            assert "\n" not in message.strip() and "Traceback" not in message
-            assert "data_root" in message  # says what to do
-        except Exception:
-            for i, page in enumerate(browser.contexts and [p for c in browser.contexts
-                                                              for p in c.pages]):
-                try:
-                    page.screenshot(path=str(shots / f"failure{i}.png"), timeout=10_000)
-                except Exception as exc:  # the failure itself matters more
-                    print(f"[app] no screenshot: {exc}")
-            print(f"[app] screenshots of the failure in {shots}")
-            raise
-        finally:
-            browser.close()
+        b.locator(".widget-dropdown", has_text="dataset").locator("select").select_option(
+            "mnist")
+        b.locator(".widget-button", has_text="Start").click()
+        b.wait_for_function("""() => [...document.querySelectorAll('.widget-html-content')]
+            .some(e => e.innerText.includes("dataset='mnist'"))""", timeout=60_000)
+        message = b.evaluate("""() => [...document.querySelectorAll('.widget-html-content')]
+            .map(e => e.innerText).find(t => t.includes("dataset='mnist'"))""")
+        assert "\n" not in message.strip() and "Traceback" not in message
+        assert "data_root" in message  # says what to do
+    except Exception:
+        for i, page in enumerate(opened):
+            try:
+                page.screenshot(path=str(shots / f"failure{i}.png"), timeout=10_000)
+            except Exception as exc:  # the failure itself matters more
+                print(f"[app] no screenshot: {exc}")
+        print(f"[app] screenshots of the failure in {shots}")
+        raise
+    finally:
+        for page in opened:
+            page.close()
     print("\n[app] timings: " + ", ".join(f"{k}={v:.2f}" for k, v in timings.items()))

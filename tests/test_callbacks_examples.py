@@ -58,8 +58,8 @@ def _run_example(code, name, fake, monkeypatch, fail=False, log=None):
     monkeypatch.setitem(sys.modules, name, fake(log))
     if fail:  # the example's own sb.train call, with a loop that breaks in epoch 2
         class Broken(sb.Callback):
-            def on_step(self, recorder):
-                if recorder.epoch == 1:
+            def on_candidate_batch(self, recorder):
+                if recorder.counts.epoch == 1:
                     raise RuntimeError("the loop broke")
 
         train = sb.train

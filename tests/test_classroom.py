@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from sbexplore.classroom import DEFAULT_MAX_RUNS, DEFAULT_THREADS, Limits, limits_from_env
 from sbexplore.cli import build_parser
 from sbexplore.cli.app_cmd import voila_argv
 from sbexplore.errors import UserError
+from sbexplore.ui.classroom import DEFAULT_MAX_RUNS, DEFAULT_THREADS, Limits, limits_from_env
 
 
 def test_limits_default_and_from_env():

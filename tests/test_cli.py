@@ -72,6 +72,7 @@ def test_every_config_field_has_a_flag_of_the_same_name():
         assert "--" + f.name.replace("_", "-") in flags
 
 
+@pytest.mark.slow  # 10 runs and an HTML report
 def test_demo_prints_two_stories_and_writes_runs_and_report(capsys, tmp_path):
     assert main(["demo", "--epochs", "3", "--seeds", "0,1", "--mislabel-fractions", "0.2",
                  "--out", str(tmp_path)]) == 0

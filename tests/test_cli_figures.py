@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sbexplore.cli import main
-from sbexplore.trainer import train
+from sbexplore.engine.trainer import train
 
 
 @pytest.fixture(scope="module")
@@ -15,28 +15,31 @@ def sweep_dir(tmp_path_factory):
 
     base = RunConfig(dataset="digits", model="mlp", epochs=3, device="cpu", batch_size=64,
                      mislabel_fraction=0.1)
-    for policy in ("sb", "all"):
+    for policy in ("sb", "traditional"):
         train(base.replace(policy=policy, out_dir=str(root / policy)))
     return root
 
 
+@pytest.mark.slow  # kaleido exports every figure
 def test_figures_of_one_run(sweep_dir, tmp_path, chromium, capsys):
     assert main(["figures", str(sweep_dir / "sb"), "--out", str(tmp_path), "--format",
                  "svg,png"]) == 0
-    for name in ("most_selected", "least_selected", "data_map", "loss_histogram"):
+    for name in ("most_backpropped", "least_backpropped", "data_map", "loss_histogram"):
         assert (tmp_path / f"{name}.svg").is_file() and (tmp_path / f"{name}.png").is_file()
         assert (tmp_path / f"{name}.csv").is_file()
     assert not list(tmp_path.glob("*.pdf"))
     assert "figures of 1 run(s)" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_figures_of_a_sweep_folder_include_comparisons(sweep_dir, tmp_path, chromium):
     assert main(["figures", str(sweep_dir), "--out", str(tmp_path), "--format", "pdf"]) == 0
     assert (tmp_path / "speedup.pdf").read_bytes().startswith(b"%PDF")
-    assert (tmp_path / "sb-beta-2-10-mislabels" / "most_selected.pdf").is_file()
+    assert (tmp_path / "sb-beta-2-10-mislabels" / "most_backpropped.pdf").is_file()
     assert (tmp_path / "traditional-10-mislabels" / "learning_curve.csv").is_file()
 
 
+@pytest.mark.slow
 def test_figures_of_several_runs_write_the_pooled_tables(sweep_dir, tmp_path, chromium):
     import pandas as pd
 

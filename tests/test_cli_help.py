@@ -87,7 +87,7 @@ def test_every_flag_with_a_list_of_allowed_values_shows_them_all(help_text, name
 
 
 def test_help_is_the_comment_written_beside_each_field_in_config_py(help_text):
-    source = (REPO / "sbexplore" / "config.py").read_text()
+    source = (REPO / "sbexplore" / "config" / "run_config.py").read_text()
     comments = dict(re.findall(r"^    (\w+): [^#\n]*#\s*(.+)$", source, re.M))
     assert comments, "config.py's fields carry no comments"
     for name, comment in comments.items():
@@ -95,7 +95,7 @@ def test_help_is_the_comment_written_beside_each_field_in_config_py(help_text):
 
 
 def test_flags_are_grouped_under_config_py_section_comments(help_text):
-    source = (REPO / "sbexplore" / "config.py").read_text()
+    source = (REPO / "sbexplore" / "config" / "run_config.py").read_text()
     body = source.split("class RunConfig", 1)[1].split("def __post_init__", 1)[0]
     for section in re.findall(r"^    # ([a-z ]+)$", body, re.M):
         assert f"RunConfig: {section}:" in help_text

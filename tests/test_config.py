@@ -59,7 +59,7 @@ def test_keep_defaults_to_sb_expected_rate():
     ("keep", 1.5, "0 < keep <= 1"),
     ("staleness", 0, ">= 1"),
     ("mislabel_fraction", 1.0, "0 <= mislabel_fraction < 1"),
-    ("policy", "random", "sb, uniform, topk, all"),
+    ("policy", "random", "sb, uniform, topk, traditional"),
     ("dataset", "imagenet", "digits"),
     ("model", "no_such_net", "one of cnn, mlp"),
     ("device", "tpu", "auto, cpu, cuda"),

@@ -21,8 +21,8 @@ def dash(tiny):
 
 def test_start_and_stop_buttons(dash):
     dash.controls.start.click()
-    run = dash.run
-    assert wait_until(lambda: run.snapshot()["step"] > 3)
+    run = dash.current
+    assert wait_until(lambda: run.snapshot()["candidate_batches"] > 3)
     dash.controls.stop.click()
     run.join(30)
     assert run.status == "stopped"
@@ -33,11 +33,11 @@ def test_start_and_stop_buttons(dash):
 
 def test_beta_slider_reaches_the_live_run(dash):
     dash.controls.start.click()
-    run = dash.run
-    assert wait_until(lambda: run.trainer is not None and run.trainer.step > 1)
+    run = dash.current
+    assert wait_until(lambda: run.trainer is not None and run.trainer.counts.candidate_batches > 1)
     dash.controls.beta.value = 5.0
     assert "0.17" in dash.controls.keep_label.value  # 1/(5+1)
-    assert wait_until(lambda: run.trainer.beta == 5.0, 10)
+    assert wait_until(lambda: run.trainer.recorder.live["beta"] == 5.0, 10)
     run.stop()
     assert list(run.join(30).events["field"]) == ["beta"]
 
@@ -47,7 +47,7 @@ def test_second_start_runs_beside_the_first(dash):
     dash.controls.seed.value = 1
     dash.controls.start.click()
     assert len(dash.runs) == 2 and dash.runs[0] is not dash.runs[1]
-    assert dash.runs[0].status in ("running", "paused") and dash.run is dash.runs[1]
+    assert dash.runs[0].status in ("running", "paused") and dash.current is dash.runs[1]
 
 
 def test_invalid_setting_shows_an_error_in_the_panel(dash):
@@ -71,8 +71,8 @@ def test_load_replays_a_saved_run(tiny, tmp_path):
 
 def test_pause_is_not_undone_by_a_stale_snapshot(dash):
     dash.controls.start.click()
-    run, entry = dash.run, dash.focused
-    assert wait_until(lambda: run.trainer is not None and run.trainer.step > 1)
+    run, entry = dash.current, dash.focused
+    assert wait_until(lambda: run.trainer is not None and run.trainer.counts.candidate_batches > 1)
     stale = entry.snapshot()  # taken before the click below: status "running"
     assert stale["status"] == "running"
     dash.controls.pause.value = True  # the user pauses
@@ -106,25 +106,25 @@ def test_missing_dataset_is_one_line_in_the_panel(tiny, tmp_path):
         d.close()
 
 
-def test_step_trains_one_epoch_then_pauses_again(dash):
+def test_advance_trains_one_epoch_then_pauses_again(dash):
     dash.controls.start.click()
-    run = dash.run
-    assert wait_until(lambda: run.trainer is not None and run.trainer.step > 1)
+    run = dash.current
+    assert wait_until(lambda: run.trainer is not None and run.trainer.counts.candidate_batches > 1)
     dash.controls.pause.value = True
-    done = len(run.run.metrics)
-    dash.controls.step.click()
-    assert wait_until(lambda: len(run.run.metrics) == done + 1 and run.status == "paused")
+    done = len(run.record.metrics)
+    dash.controls.advance.click()
+    assert wait_until(lambda: len(run.record.metrics) == done + 1 and run.status == "paused")
     dash.refresh(force=True)
-    assert dash.controls.pause.value is True and len(run.run.metrics) == done + 1
+    assert dash.controls.pause.value is True and len(run.record.metrics) == done + 1
 
 
 def test_speed_control_reaches_the_live_run(dash):
     dash.controls.start.click()
-    run = dash.run
-    assert wait_until(lambda: run.trainer is not None and run.trainer.step > 1)
+    run = dash.current
+    assert wait_until(lambda: run.trainer is not None and run.trainer.counts.candidate_batches > 1)
     dash.controls.pace.value = 0.25
-    step = run.trainer.step
-    assert wait_until(lambda: run.trainer.step > step + 2)  # applied at the next step
+    at = run.trainer.counts.candidate_batches
+    assert wait_until(lambda: run.trainer.counts.candidate_batches > at + 2)  # applied next batch
     run.stop()
     events = run.join(30).events
     assert list(events.loc[events["field"] == "pace", "new"]) == [0.25]

@@ -12,7 +12,7 @@ from conftest import wait_until
 
 from sbexplore.ui import Dashboard
 
-ACTIONS = ("start", "pause", "resume", "step", "stop", "beta", "beta", "focus")
+ACTIONS = ("start", "pause", "resume", "advance", "stop", "beta", "beta", "focus")
 BETAS = (0.0, 1.0, 2.0, 3.0, 5.0)
 
 
@@ -20,9 +20,9 @@ def _expected_events(start_beta: float, sent: list[tuple[float, int]]
                      ) -> list[tuple[float, int]]:
     """The trainer records a change only when the value differs from the current one."""
     out, current = [], start_beta
-    for value, step in sent:
+    for value, at in sent:
         if value != current:
-            out.append((value, step))
+            out.append((value, at))
             current = value
     return out
 
@@ -31,7 +31,7 @@ def _expected_events(start_beta: float, sent: list[tuple[float, int]]
 def test_random_actions_on_a_dashboard(tiny):
     rng = random.Random(12)
     d = Dashboard(tiny.replace(epochs=100_000, mislabel_fraction=0.1), max_runs=3)
-    sent: dict[int, list[tuple[float, int]]] = {}  # run id -> (β sent, trainer step then)
+    sent: dict[int, list[tuple[float, int]]] = {}  # run id -> (β sent, candidate batch then)
     stopped: set[int] = set()
     applied = 0
     try:
@@ -49,8 +49,8 @@ def test_random_actions_on_a_dashboard(tiny):
                 d.controls.pause.value = True
             elif action == "resume" and live:
                 d.controls.pause.value = False
-            elif action == "step" and live:
-                d.step()
+            elif action == "advance" and live:
+                d.advance()
             elif action == "stop" and e is not None and e.active:
                 stopped.add(id(e.source))
                 d.stop()
@@ -60,7 +60,7 @@ def test_random_actions_on_a_dashboard(tiny):
                     src = e.source
                     assert wait_until(lambda src=src: src.trainer is not None or src.done)
                     t = e.source.trainer
-                    sent[id(e.source)].append((value, t.step if t else 0))
+                    sent[id(e.source)].append((value, t.counts.candidate_batches if t else 0))
                 d.controls.beta.value = value
             applied += 1
             threading.Event().wait(rng.uniform(0, 0.02))  # let the runs train a little
@@ -70,12 +70,12 @@ def test_random_actions_on_a_dashboard(tiny):
             run.join(60)
             assert run.done, f"{run.name} did not end within 60 s after stop (deadlock?)"
             assert run.status == "stopped", run.status  # no lost stop, a final status
-            got = run.run.events
+            got = run.record.events
             assert set(got["field"]) <= {"beta"}
             expected = _expected_events(run.config.beta, sent[id(run)])
             values = [float(v) for v in got["new"]]
             assert values == [v for v, _ in expected[:len(values)]]
-            # a change is missing only when the run stopped before its next checkpoint: then it
+            # a change is missing only when the run stopped before its next pause point: then it
             # is still pending (after it, the changes sent between the stop and the run's end)
             current = values[-1] if values else run.config.beta
             pending = [float(v) for f, v in run.trainer.recorder.control.pending if f == "beta"]

@@ -2,42 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tarfile
-
 import numpy as np
 import pytest
 import torch
-from conftest import IN_CI, shared_data_dir
 from PIL import Image
 
 from sbexplore import RunConfig
 from sbexplore.data import DATASETS, clear_cache, load_data, load_raw, raw_image
 from sbexplore.data import imagefolder as imf
 from sbexplore.data.torchvision_sets import LAYOUTS
+from sbexplore.engine.trainer import Trainer, train
 from sbexplore.errors import ConfigError, DataError
-from sbexplore.trainer import Trainer, train
 
 TORCHVISION_SETS = sorted(LAYOUTS)
-
-
-@pytest.fixture(scope="session")
-def cifar_folder(tmp_path_factory) -> str:
-    """The shared CIFAR-10 JPEG archive extracted once per session (an image-folder dataset)."""
-    d = shared_data_dir()
-    archive = d / "cifar10-jpg.tar.gz" if d else None
-    if archive is None or not archive.is_file():
-        if IN_CI:
-            pytest.fail("CI=true but ../shared/data/cifar10-jpg.tar.gz is missing")
-        pytest.skip("../shared/data/cifar10-jpg.tar.gz is absent (a user's clone)")
-    out = tmp_path_factory.mktemp("cifar")
-    if shutil.which("tar"):  # GNU tar: ~2 s, Python's tarfile: ~20 s for 60,000 files
-        subprocess.run(["tar", "xzf", str(archive), "-C", str(out)], check=True)
-    else:
-        with tarfile.open(archive) as tar:
-            tar.extractall(out, filter="data")
-    return str(out / "cifar10-jpg")
 
 
 def _write_folder(root, layout: dict[str, dict[str, list[tuple[int, int]]]], mode="RGB") -> str:
@@ -140,7 +117,7 @@ def cifar_subset_runs(cifar_folder) -> dict[str, list]:
     """Defaults only: imagefolder CIFAR-10, train_subset=5000, cnn, 2 CPU epochs, 3 seeds."""
     base = RunConfig(dataset="imagefolder", data_root=cifar_folder, train_subset=5000,
                      model="cnn", epochs=2, device="cpu")
-    return {"all": [train(base.replace(policy="all", seed=s)) for s in range(3)],
+    return {"traditional": [train(base.replace(policy="traditional", seed=s)) for s in range(3)],
             "sb": [train(base.replace(policy="sb", beta=1.0, seed=s)) for s in range(3)]}
 
 
@@ -149,7 +126,7 @@ def test_cifar_folder_defaults_reach_40_percent_traditional_35_sb(cifar_subset_r
     """Issue 10 targets: >= 40% traditional, >= 35% SB beta=1, mean of 3 seeds, defaults."""
     final = {p: np.mean([r.metrics["test_accuracy"].iloc[-1] for r in runs])
              for p, runs in cifar_subset_runs.items()}
-    assert final["all"] >= 0.40 and final["sb"] >= 0.35, final
+    assert final["traditional"] >= 0.40 and final["sb"] >= 0.35, final
     run = cifar_subset_runs["sb"][0]
     assert run.examples["source_index"].max() > 5000
     assert run.metrics["keep_fraction"].iloc[-1] < 0.7  # the second epoch really selected
@@ -157,14 +134,14 @@ def test_cifar_folder_defaults_reach_40_percent_traditional_35_sb(cifar_subset_r
 
 @pytest.mark.slow
 def test_cifar_folder_first_epoch_loss_is_below_chance(cifar_subset_runs):
-    for run in cifar_subset_runs["all"] + cifar_subset_runs["sb"]:
+    for run in cifar_subset_runs["traditional"] + cifar_subset_runs["sb"]:
         assert run.metrics["train_loss"].iloc[0] < np.log(10)
 
 
 @pytest.mark.slow
 def test_mnist_defaults_reach_99_percent_within_6_epochs(shared_data):
     """Issue 10 target: MNIST, cnn, traditional, defaults: >= 99.0% in at most 6 epochs."""
-    cfg = RunConfig(dataset="mnist", data_root=str(shared_data), policy="all", device="cpu")
+    cfg = RunConfig(dataset="mnist", data_root=str(shared_data), policy="traditional", device="cpu")
     run = train(cfg)
     m = run.metrics
     assert run.config.epochs <= 6 and len(m) == run.config.epochs

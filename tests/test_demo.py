@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from sbexplore.demo import DEMO_EPOCHS, run_demo, training_pool
 from sbexplore.errors import ConfigError
+from sbexplore.studies.demo import DEMO_EPOCHS, run_demo, training_pool
 
 SMALL = dict(seeds=(0, 1), mislabel_fractions=(0.2,), epochs=2, log=lambda *_: None)
 
 
+@pytest.mark.slow  # twice 10 runs
 def test_two_workers_train_the_same_runs_as_one(monkeypatch):
     before = torch.get_num_threads()
     torch.set_num_threads(2)
@@ -36,7 +37,7 @@ def test_workers_must_be_a_positive_integer():
 
 def test_the_demo_trains_fewer_epochs_than_the_recipe_but_a_full_schedule():
     from sbexplore import RunConfig
-    from sbexplore.demo import DEMO_DEFAULTS
+    from sbexplore.studies.demo import DEMO_DEFAULTS
 
     cfg = RunConfig(**DEMO_DEFAULTS).resolved()
     assert cfg.epochs == DEMO_EPOCHS < RunConfig(dataset="digits").resolved().epochs

@@ -9,8 +9,8 @@ import plotly.graph_objects as go
 import pytest
 
 from sbexplore.errors import UserError
-from sbexplore.export import export, export_all, parse_formats
 from sbexplore.figures import attach_data
+from sbexplore.figures.export import export, export_all, parse_formats
 
 
 def fig() -> go.Figure:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from sbexplore.records import MANIFEST, is_run_dir, load_run
+from sbexplore.runs.record import MANIFEST, is_run_dir, load_run
 
 pytestmark = pytest.mark.slow
 
@@ -31,9 +31,9 @@ ZYGOTE = r"""
 import os, sys, time
 import numpy as np, pandas as pd, torch
 import sbexplore
-from sbexplore import records
+from sbexplore.runs import record as records
 from sbexplore.config import RunConfig
-from sbexplore.records import METRIC_COLUMNS, Run
+from sbexplore.runs.record import METRIC_COLUMNS, Run
 
 real_save = records.Run.save
 
@@ -51,7 +51,7 @@ def synthetic(folder, pause):
         rng = np.random.default_rng(e)
         rows.append({c: float(e) for c in METRIC_COLUMNS})
         run.metrics = pd.DataFrame(rows, columns=METRIC_COLUMNS)
-        run.examples = pd.DataFrame({"index": np.arange(n), "times_selected": np.full(n, e)})
+        run.examples = pd.DataFrame({"index": np.arange(n), "times_backpropped": np.full(n, e)})
         for k, (dtype, shape) in records.EPOCH_ARRAYS.items():
             row = rng.integers(0, 3, shape or (n,)).astype(dtype)
             setattr(run, k, np.concatenate([getattr(run, k).reshape(e - 1, *row.shape), row[None]]))
@@ -97,7 +97,7 @@ def check_folder(folder: Path, moment: str, epochs: int) -> int:
     run = load_run(folder)
     manifest = json.loads((folder / MANIFEST).read_text())
     e = len(run.metrics)
-    assert e == len(run.selected) == len(run.losses) == len(run.hist) == manifest["epochs"]
+    assert e == len(run.backpropped) == len(run.losses) == len(run.hist) == manifest["epochs"]
     assert run.metrics["epoch"].tolist() == list(range(1, e + 1))
     if moment == "between":
         assert e == epochs
@@ -122,7 +122,7 @@ def test_kill_9_at_random_moments_leaves_loadable_consistent_folders(tmp_path):
             line = zygote.stdout.readline()
             assert line.strip().isdigit(), f"the zygote failed to start a writer: {line!r}"
             pid = int(line)
-            time.sleep(rng.uniform(0.05, 1.2) if kind == "saves" else rng.uniform(0.1, 3.0))
+            time.sleep(rng.uniform(0.05, 1.2) if kind == "saves" else rng.uniform(0.1, 1.5))
             os.kill(pid, signal.SIGKILL)
             assert zygote.stdout.readline().startswith("reaped")
             pid = None

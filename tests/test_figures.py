@@ -7,8 +7,8 @@ import pytest
 
 from sbexplore import figures as F
 from sbexplore.config import RunConfig
+from sbexplore.engine.trainer import train
 from sbexplore.errors import ConfigError
-from sbexplore.trainer import train
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def runs():
                      mislabel_fraction=0.1)
     return [train(base.replace(policy="sb", name="SB")),
             train(base.replace(policy="sb", beta=1.0, mislabel_fraction=0.2, name="SB β=1")),
-            train(base.replace(policy="all", name="traditional"))]
+            train(base.replace(policy="traditional", name="traditional"))]
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def seeded():
     """Two seeds each of SB and traditional on clean digits."""
     base = RunConfig(dataset="digits", model="mlp", epochs=3, device="cpu", batch_size=64)
     return [train(base.replace(policy=p, seed=s, name=n)) for p, n in
-            (("sb", "SB"), ("all", "traditional")) for s in (0, 1)]
+            (("sb", "SB"), ("traditional", "traditional")) for s in (0, 1)]
 
 
 def names(fig: go.Figure) -> list[str]:
@@ -73,16 +73,16 @@ def test_keep_vs_beta_expected_curve_and_realised_points(runs):
     assert "β" in fig.layout.xaxis.title.text
 
 
-def test_selected_images_grid_marks_mislabeled(runs):
-    fig = F.selected_images(runs[0], "most", k=6, cols=3)
+def test_backpropped_images_grid_marks_mislabeled(runs):
+    fig = F.backpropped_images(runs[0], "most", k=6, cols=3)
     assert [t.type for t in fig.data] == ["image"] * 6
     data = F.figure_data(fig)
-    assert data["times_selected"].is_monotonic_decreasing
+    assert data["times_backpropped"].is_monotonic_decreasing
     titles = [a.text for a in fig.layout.annotations]
     for title, mis in zip(titles, data["mislabeled"], strict=True):
         assert ("given" in title and "true" in title) == bool(mis)
     with pytest.raises(ConfigError, match="which"):
-        F.selected_images(runs[0], "middle")
+        F.backpropped_images(runs[0], "middle")
 
 
 def test_pick_rate_vs_fraction_random_diagonal_and_one_line_per_run(runs):
@@ -104,7 +104,7 @@ def test_time_breakdown_bars_stack_three_parts(runs):
     assert fig.data[0].y[-1] == 0.0  # traditional spends nothing on selection
 
 
-def test_data_map_colours_by_selection_frequency(runs):
+def test_data_map_colours_by_backprop_frequency(runs):
     fig = F.data_map(runs[0])
     assert names(fig) == ["clean", "mislabeled"]
     assert fig.data[1].marker.symbol == "x"
@@ -119,11 +119,11 @@ def test_detection_curve_precision_and_recall_per_run(runs):
 
 def test_figures_for_one_run_and_several(runs):
     one = F.figures_for([runs[0]])
-    assert {"most_selected", "least_selected", "data_map", "loss_histogram"} <= set(one)
+    assert {"most_backpropped", "least_backpropped", "data_map", "loss_histogram"} <= set(one)
     many = F.figures_for(runs)
     assert {"speedup", "keep_vs_beta", "pick_rate_vs_fraction", "learning_curves_time",
-            "sb/most_selected", "traditional/learning_curve"} <= set(many)
-    assert "traditional/most_selected" not in many
+            "sb/most_backpropped", "traditional/learning_curve"} <= set(many)
+    assert "traditional/most_backpropped" not in many
 
 
 def test_figure_data_falls_back_to_traces():

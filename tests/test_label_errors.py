@@ -15,7 +15,9 @@ from sbexplore.analysis.label_errors import prob_margin
 from sbexplore.errors import ConfigError, UserError
 from sbexplore.figures.detectors import detector_pr_curves
 from sbexplore.figures.suspects import suspects_gallery
-from sbexplore.records import METRIC_COLUMNS, Run
+from sbexplore.runs.record import METRIC_COLUMNS, Run
+from sbexplore.studies.cleanlab_baseline import cleanlab_baseline
+from sbexplore.studies.detector_study import detector_study
 
 
 def hand_run(n=6, epochs=3, mislabeled=(0, 2), probs=True) -> Run:
@@ -27,11 +29,11 @@ def hand_run(n=6, epochs=3, mislabeled=(0, 2), probs=True) -> Run:
     mis = np.isin(np.arange(n), mislabeled)
     ex = pd.DataFrame({"index": np.arange(n), "source_index": np.arange(n),
                        "label": np.zeros(n, int), "true_label": np.where(mis, 1, 0),
-                       "mislabeled": mis, "times_selected": np.where(mis, 3, 1),
+                       "mislabeled": mis, "times_backpropped": np.where(mis, 3, 1),
                        "times_forwarded": np.full(n, epochs), "last_loss": np.where(mis, 3.0, .1)})
     losses = np.tile(np.where(mis, 3.0, 0.1), (epochs, 1)).astype(np.float16)
     losses[0] = 5.0  # priming epoch: left out of the epoch means
-    run = Run(config=cfg, metrics=m, examples=ex, selected=np.ones((epochs, n), np.uint8),
+    run = Run(config=cfg, metrics=m, examples=ex, backpropped=np.ones((epochs, n), np.uint8),
               losses=losses)
     if probs:
         run.probs = np.tile(np.where(mis, 0.05, 0.9), (epochs, 1)).astype(np.float16)
@@ -108,7 +110,7 @@ def digits_runs() -> list[Run]:
 @pytest.fixture(scope="module")
 def digits_cleanlab():
     pytest.importorskip("cleanlab")
-    return A.cleanlab_baseline(RunConfig(**DIGITS, mislabel_fraction=0.2, seed=0), folds=2)
+    return cleanlab_baseline(RunConfig(**DIGITS, mislabel_fraction=0.2, seed=0), folds=2)
 
 
 def test_runs_record_probabilities_and_predictions(digits_runs):
@@ -155,13 +157,13 @@ def test_cleanlab_sits_in_the_same_table_and_figure(digits_runs, digits_cleanlab
 def test_cleanlab_missing_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "cleanlab", None)
     with pytest.raises(UserError, match=r"pip install 'sbexplore\[cleanlab\]'"):
-        A.cleanlab_baseline(RunConfig(**DIGITS))
+        cleanlab_baseline(RunConfig(**DIGITS))
 
 
 def test_cleanlab_folds_must_be_at_least_two():
     pytest.importorskip("cleanlab")
     with pytest.raises(ConfigError, match="folds=1"):
-        A.cleanlab_baseline(RunConfig(**DIGITS), folds=1)
+        cleanlab_baseline(RunConfig(**DIGITS), folds=1)
 
 
 def test_suspects_gallery_shows_given_and_predicted_labels(digits_runs):
@@ -191,17 +193,17 @@ def test_mnist_real_label_suspects_without_injected_noise(shared_data):
     (dict(fractions=[0.2], modes=["swap"]), "modes"), (dict(fractions=[0.2], seeds=[]), "seeds"),
     (dict(fractions=[0.2], folds=1), "folds")])
 def test_detector_study_rejects_bad_input_before_training(kwargs, field, monkeypatch):
-    import sbexplore.trainer
+    import sbexplore.engine.trainer
 
-    monkeypatch.setattr(sbexplore.trainer, "train", lambda *a, **k: pytest.fail("trained"))
+    monkeypatch.setattr(sbexplore.engine.trainer, "train", lambda *a, **k: pytest.fail("trained"))
     with pytest.raises(ConfigError, match=rf"^{field}="):
-        A.detector_study(RunConfig(dataset="digits", model="mlp", device="cpu"), **kwargs)
+        detector_study(RunConfig(dataset="digits", model="mlp", device="cpu"), **kwargs)
 
 
 def test_detector_study_trains_every_fraction_mode_and_seed():
     base = RunConfig(dataset="digits", model="mlp", epochs=2, device="cpu")
     logged: list[str] = []
-    items = A.detector_study(base, [0.1, 0.2], ["flip", "shuffle"], [3], folds=0,
+    items = detector_study(base, [0.1, 0.2], ["flip", "shuffle"], [3], folds=0,
                              log=logged.append)
     got = [(r.config.mislabel_fraction, r.config.mislabel_mode, r.config.seed) for r in items]
     assert got == [(0.1, "flip", 3), (0.2, "flip", 3), (0.1, "shuffle", 3), (0.2, "shuffle", 3)]

@@ -22,7 +22,7 @@ sys.meta_path.insert(0, Block())
 def test_core_trains_sweeps_and_analyses_without_jupyter_or_plotly(tmp_path):
     code = BLOCK_UI + f"""
 import sbexplore as sb
-from sbexplore import analysis, runner, sweeps, selection, presets, demo
+from sbexplore import analysis, config, engine, jobs, runs, studies
 run = sb.train(sb.RunConfig(model="mlp", epochs=2, device="cpu", out_dir={str(tmp_path)!r}))
 assert sb.load_run({str(tmp_path)!r}) == run
 live = sb.start(sb.RunConfig(model="mlp", epochs=1, device="cpu")); live.join()
@@ -62,9 +62,48 @@ def import_graph() -> dict[str, set[str]]:
     return graph
 
 
+# The layers, bottom first (the package docstring draws them). A module may import its own
+# layer and the layers below it, never one above; the package root is the public facade.
+LAYERS = [
+    ("base", ("sbexplore.errors", "sbexplore._version", "sbexplore._compat")),
+    ("config", ("sbexplore.config", "sbexplore.data", "sbexplore.models")),
+    ("runs", ("sbexplore.runs",)),
+    ("engine", ("sbexplore.engine",)),
+    ("analysis", ("sbexplore.analysis",)),
+    ("jobs", ("sbexplore.jobs", "sbexplore.loggers")),
+    ("figures", ("sbexplore.figures",)),
+    ("studies", ("sbexplore.studies",)),
+    ("ui", ("sbexplore.ui",)),
+    ("cli", ("sbexplore.cli", "sbexplore.__main__")),
+]
+
+
+def layer_of(module: str) -> int | None:
+    for i, (_, prefixes) in enumerate(LAYERS):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return i
+    return None
+
+
+def test_every_module_has_a_layer_and_the_root_holds_only_the_facade():
+    mods = import_graph()
+    assert [m for m in mods if m != "sbexplore" and layer_of(m) is None] == []
+    root = sorted(f.name for f in (REPO / "sbexplore").glob("*.py"))
+    assert root == ["__init__.py", "__main__.py", "_compat.py", "_version.py", "errors.py"]
+
+
+def test_no_package_imports_a_layer_above_it():
+    graph = import_graph()
+    upward = sorted(f"{mod} ({LAYERS[layer_of(mod)][0]}) imports {dep} "
+                    f"({LAYERS[layer_of(dep)][0]})"
+                    for mod, deps in graph.items() if mod != "sbexplore"
+                    for dep in deps if dep != "sbexplore" and layer_of(dep) > layer_of(mod))
+    assert upward == [], "imports that point up:\n" + "\n".join(upward)
+
+
 def test_no_two_modules_import_each_other():
     graph = import_graph()
-    assert "sbexplore.sweep_ray" in graph["sbexplore.sweeps"]  # the graph sees lazy imports
+    assert "sbexplore.jobs.ray" in graph["sbexplore.jobs.sweeps"]  # the graph sees lazy imports
     mutual = sorted((a, b) for a in graph for b in graph[a] if a < b and a in graph[b])
     assert mutual == []
     seen, cycles = {}, []

@@ -9,9 +9,9 @@ from PIL import Image
 from torch import nn
 
 from sbexplore import RunConfig
+from sbexplore.engine.trainer import Trainer, train
 from sbexplore.models import MODELS, build_model, count_parameters, is_known_model
 from sbexplore.models.zoo import torchvision_model
-from sbexplore.trainer import Trainer, train
 
 ZOO = ("resnet18", "wrn16_8", "mobilenet_v2")
 

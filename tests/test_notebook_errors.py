@@ -3,25 +3,11 @@ traceback; either way the cell fails (Run All stops there)."""
 
 from __future__ import annotations
 
-import nbformat
-import pytest
-from nbclient import NotebookClient
-from nbexec import kernel_env
 
-pytestmark = pytest.mark.slow
-
-
-def _run(tmp_path, *sources: str) -> nbformat.NotebookNode:
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-    client = NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(tmp_path)}})
-    client.execute(env=kernel_env())
-    return nb
-
-
-def test_a_user_error_shows_its_message_without_a_traceback(tmp_path):
-    nb = _run(tmp_path, "import sbexplore", "sbexplore.RunConfig(beta=-1)",
-              "print('Run All stopped above?')", "1 / 0")
+def test_a_user_error_shows_its_message_without_a_traceback(tmp_path, run_notebook):
+    nb = run_notebook.execute_cells("import sbexplore", "sbexplore.RunConfig(beta=-1)",
+                                    "print('Run All stopped above?')", "1 / 0", cwd=tmp_path,
+                                    allow_errors=True)
     bad = nb.cells[1].outputs
     assert [o["output_type"] for o in bad] == ["error"] and bad[0]["ename"] == "ConfigError"
     shown = "\n".join(bad[0]["traceback"])
@@ -34,6 +20,6 @@ def test_a_user_error_shows_its_message_without_a_traceback(tmp_path):
 
 
 def test_importing_sbexplore_outside_ipython_installs_nothing():
-    from sbexplore import notebook_errors
+    from sbexplore.errors import install_notebook_handler
 
-    assert notebook_errors.install() is False
+    assert install_notebook_handler() is False

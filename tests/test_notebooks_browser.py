@@ -1,125 +1,128 @@
-"""Every notebook under Run All in a real JupyterLab (headless Chromium), with tiny parameters:
-each cell runs without an error and the figures show, with no click on any widget."""
+"""Every teaching notebook runs once per test run: under Run All, in the session's JupyterLab,
+in headless Chromium, with tiny parameters. Each cell runs without an error, the figures show
+with no click, and what the notebook says it does (runs saved, figures exported, a live run
+steered) happens. app.ipynb is the Voilà app: tests/test_app_browser.py drives it."""
 
 from __future__ import annotations
 
-import ast
+import time
 
-import nbformat
-import pytest
-from conftest import REPO
-from labserver import jupyterlab
-from nbexec import inject_parameters
+import pages
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
-# every teaching notebook (app.ipynb is the Voila app: tests/test_app_browser.py drives it)
-NOTEBOOKS = sorted(p for p in (REPO / "notebooks").glob("*.ipynb") if p.stem != "app")
-TINY = {  # the names a notebook's parameters cell defines get these values (others: untouched)
-    "epochs": 2, "EPOCHS": 2, "autostart": True, "wait": True, "sleep_s": 0.0,
-    "betas": [1.0, 3.0], "stalenesses": [1], "seeds": [0], "SEEDS": [0],
-    "fractions": [0.0, 0.2], "MISLABEL_FRACTIONS": [0.1, 0.2], "MODEL": "mlp", "model": "mlp",
-    "FORMATS": ["svg"], "train_subset": 600, "gallery_subset": 600, "gallery_epochs": 1,
-    "folds": 2, "gpu_section": False, "pace": 0.0,
-}
-PER_NOTEBOOK = {"07_label_errors": {"fractions": [0.2]}}  # its study needs fractions > 0
-MIN_FIGURES = {  # measured 2026-11-24 (01: the four of its last cell; its live views vary)
-    "01_quickstart": 4, "02_beta_and_staleness": 2, "03_mislabeled_data": 3,
-    "04_paper_figures": 9, "05_reproduce_the_paper": 1, "06_your_own_loop": 4, "07_label_errors": 3}
+SLEEP_CELL = "import time as _t\n_t.sleep(20)  # browser test: the kernel is busy"
 
 
-def _parameter_names(nb: nbformat.NotebookNode) -> set[str]:
-    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-    return {t.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)
-            for t in node.targets if isinstance(t, ast.Name)}
+def test_01_quickstart_trains_live_while_another_cell_runs_and_stops_at_once(lab, page):
+    url = lab.notebook("01_quickstart.ipynb", {"epochs": 5000, "autostart": True, "wait": False,
+                                              "sleep_s": 0.0}, extra_cells=(SLEEP_CELL,))
+    timings = {}
+    t = time.time()
+    pages.open_notebook(page, url)
+    timings["open_notebook_s"] = time.time() - t
+    t = time.time()
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    pages.wait_status(page, r"running · epoch [1-9]")  # autostart: no click needed
+    timings["run_all_to_first_update_s"] = time.time() - t
+    # the last cell sleeps 20 s (a busy kernel): the views must keep updating meanwhile
+    cells = page.locator(".jp-Notebook .jp-CodeCell")
+    prompt = cells.last.locator(".jp-InputPrompt")
+    page.wait_for_function(  # executing, not queued: the cell before it has run
+        "(a) => a[1].innerText.includes('*') && /\\[\\d+\\]/.test(a[0].innerText)",
+        arg=[cells.nth(cells.count() - 2).locator(".jp-InputPrompt").element_handle(),
+             prompt.element_handle()], timeout=60_000)
+    s0, h0 = pages.status(page), pages.view_signature(page, "Loss histogram")
+    time.sleep(3)
+    s1, h1 = pages.status(page), pages.view_signature(page, "Loss histogram")
+    assert "*" in prompt.inner_text(), "the sleeping cell should still be running"
+    assert s1 != s0, f"status did not update while another cell ran: {s0!r}"
+    assert h1 and h1 != h0, "the loss histogram did not update while another cell ran"
+    text = pages.run_all(page)  # the rest of Run All, through the sleeping cell
+    assert "candidate batches" in text and "backprops" in text
+    pages.wait_for_figures(page, 3)  # the rule, the histogram and the curves, live
+    # While the busy cell blocked the kernel, the browser's messages to it (plotly's relayout
+    # deltas) piled up. A cell executes only after them, so its output means the backlog is
+    # gone; a click before that waited up to 9 s behind it.
+    t = time.time()
+    page.locator(".jp-Notebook .jp-Cell").last.locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("b")  # a new cell below
+    page.keyboard.press("Enter")
+    page.keyboard.type("'drained'")
+    page.keyboard.press("Shift+Enter")
+    page.locator(".jp-OutputArea-output", has_text="'drained'").wait_for(timeout=60_000)
+    timings["backlog_after_busy_cell_s"] = time.time() - t
+    t = time.time()
+    page.locator(".widget-button", has_text="Stop").first.click()
+    pages.wait_status(page, r": stopped ·", 10)
+    timings["stop_to_stopped_s"] = time.time() - t
+    print("\n[browser] 01 timings: " + ", ".join(f"{k}={v:.2f}" for k, v in timings.items()))
+    assert timings["stop_to_stopped_s"] < 1.0
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """JupyterLab serving tiny copies of the notebooks from a temporary folder."""
-    from conftest import IN_CI, chromium_path, shared_data_dir
-
-    if chromium_path() is None:
-        if IN_CI:
-            pytest.fail("CI=true but no Chromium is installed")
-        pytest.skip("no system Chromium (apt-get install chromium): browser test skipped")
-    root = tmp_path_factory.mktemp("notebooks")
-    for path in NOTEBOOKS:
-        nb = nbformat.read(path, as_version=4)
-        names = _parameter_names(nb)
-        data = shared_data_dir()  # notebooks 05 and 07 read MNIST from it
-        tiny = {**TINY, **PER_NOTEBOOK.get(path.stem, {}),
-                **({"data_root": str(data)} if data is not None else {})}
-        inject_parameters(nb, {k: v for k, v in tiny.items() if k in names})
-        nbformat.write(nb, root / path.name)
-    # jupyterlab() keeps every cell in the page, even off screen (no windowing)
-    with jupyterlab(root, env={"SBEXPLORE_RUNS": str(root / "runs")}) as (base, token):
-        yield base, token, root
+def test_02_beta_and_staleness_saves_every_run(lab, page):
+    out = lab.root / "runs-02"
+    page_text = _run_all(lab, page, "02_beta_and_staleness.ipynb", 2, {
+        "epochs": 2, "betas": [1.0, 3.0], "stalenesses": [1], "seeds": [0], "out": str(out)})
+    assert "uniform" in page_text and "accuracy_per_mbackprop" in page_text
+    assert len(list(out.glob("*/*/config.json"))) == 5  # 2 SB + 1 traditional + 2 uniform
 
 
-@pytest.fixture(scope="module")
-def browser(lab):
-    from conftest import chromium_path
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
+def test_03_mislabeled_data_shows_pick_rates(lab, page):
+    out = lab.root / "runs-03"
+    page_text = _run_all(lab, page, "03_mislabeled_data.ipynb", 3, {
+        "epochs": 2, "fractions": [0.0, 0.2], "seeds": [0], "out": str(out)})
+    assert "mislabel_pick_rate" in page_text
+    assert len(list(out.glob("*/config.json"))) == 4
 
 
-# a plotted figure with data; plotly>=6 sends numpy arrays base64-encoded ({dtype, bdata}), which
-# plotly.js decodes into `_fullData`, so that is what is counted
-FIGURES_JS = """() => [...document.querySelectorAll('.jp-Notebook .js-plotly-plot')]
-    .filter(p => (p._fullData || []).some(t => ['x', 'y', 'z', 'values'].some(
-        k => t[k] && t[k].length > 0))).length"""
-PLOTS_JS = "() => document.querySelectorAll('.jp-Notebook .js-plotly-plot').length"
-# a traceback, or sbexplore's short form of a user mistake (sbexplore/notebook_errors.py)
-ERRORS = ("Traceback (most recent call last)", "An exception has occurred, use %tb")
-ERROR_JS = f"""() => {{ const t = document.querySelector('.jp-Notebook').innerText;
-    return {list(ERRORS)!r}.some(e => t.includes(e)); }}"""
-PENDING_JS = """() => {
-    const cells = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')];
-    const prompts = cells.map(c => c.querySelector('.jp-InputPrompt')?.innerText || '');
-    return prompts.filter(p => !/\\[\\d+\\]/.test(p)).length;
-}"""
+def test_04_paper_figures_exports_them(lab, page):
+    figs = lab.root / "figures-04"
+    page_text = _run_all(lab, page, "04_paper_figures.ipynb", 9, {
+        "MODEL": "mlp", "EPOCHS": 2, "SEEDS": [0], "MISLABEL_FRACTIONS": [0.1, 0.2],
+        "OUT": str(lab.root / "runs-04"), "EXPORT_DIR": str(figs), "FORMATS": ["svg"]})
+    for name in ("speedup", "time_breakdown", "mislabels/pick_rate_vs_fraction"):
+        assert (figs / f"{name}.svg").is_file() and (figs / f"{name}.csv").is_file()
+    assert list(figs.rglob("most_backpropped.svg"))
+    assert "Stale-SB n=3" in page_text and "uniform (matched)" in page_text
+    assert "speedup" in page_text and "×1.2" in page_text
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_run_all_shows_the_figures_without_a_click(lab, browser, path, tmp_path):
-    base, token, root = lab
-    page = browser.new_page(viewport={"width": 1500, "height": 1000})
-    try:
-        # a workspace of its own per notebook (?reset): no tab of an earlier test is restored
-        page.goto(f"{base}/lab/workspaces/{path.stem}/tree/{path.name}?reset&token={token}")
-        page.locator(".jp-Notebook").wait_for(timeout=90_000)
-        page.wait_for_function("() => document.querySelector('#jp-main-statusbar')"
-                               "?.innerText.includes('Idle')", timeout=120_000)
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-        # every code cell gets its execution count (Run All went through to the end), or an
-        # error stops Run All: its traceback is the failure message
-        page.wait_for_function(f"() => ({PENDING_JS})() === 0 || ({ERROR_JS})()",
-                               timeout=540_000)
-        text = page.locator(".jp-Notebook").inner_text()
-        assert not any(e in text for e in ERRORS), _error_excerpt(text)
-        want = MIN_FIGURES.get(path.stem, 1)
-        try:
-            page.wait_for_function(f"() => ({FIGURES_JS})() >= {want}", timeout=60_000)
-        except Exception:
-            raise AssertionError(f"{page.evaluate(FIGURES_JS)} of {page.evaluate(PLOTS_JS)} plotly "
-                                 f"figures have data; want {want}") from None
-        shot = tmp_path / f"{path.stem}.png"
-        page.screenshot(path=str(shot), full_page=True)
-        print(f"\n[browser] {path.stem}: {page.evaluate(FIGURES_JS)} figures with data; {shot}")
-    except Exception:
-        page.screenshot(path=str(tmp_path / f"{path.stem}-failure.png"), full_page=True)
-        print(f"\n[browser] failure screenshot: {tmp_path / f'{path.stem}-failure.png'}")
-        raise
-    finally:
-        page.close()
+def test_05_reproduce_the_paper_on_mnist(lab, page, shared_data):
+    out = lab.root / "runs-05"
+    page_text = _run_all(lab, page, "05_reproduce_the_paper.ipynb", 1, {
+        "data_root": str(shared_data), "seeds": [0], "epochs": 2, "train_subset": 600,
+        "out": str(out), "gpu_section": False})
+    assert "uniform (matched)" in page_text and "speedup" in page_text
+    assert "would run" in page_text  # the GPU section says what it would run
+    assert len(list(out.glob("*/config.json"))) == 4  # 4 methods x 1 seed
 
 
-def _error_excerpt(text: str) -> str:
-    i = max(text.find(e) for e in ERRORS)
-    return text[max(0, i - 300): i + 1500]
+def test_06_a_user_loops_recorder_drives_the_dashboard_live(lab, page):
+    url = lab.notebook("06_your_own_loop.ipynb", {"epochs": 2000, "pace": 0.3, "wait_s": 0.0})
+    pages.open_notebook(page, url)
+    page_text = pages.run_all(page)  # every cell ran; the user's loop trains in its thread
+    assert "45 labels flipped" in page_text and "mislabel_pick_rate" in page_text
+    pages.wait_status(page, r"running · epoch [2-9]", 120)
+    hist = pages.wait_view_changes(page, "Loss histogram", "")
+    pages.wait_view_changes(page, "Loss histogram", hist)  # a later epoch redraws it
+    curves = pages.view_signature(page, "Test accuracy")
+    pages.wait_view_changes(page, "Test accuracy", curves)
+    page.locator(".widget-button", has_text="Stop").first.click()
+    pages.wait_status(page, r": stopped ·", 30)
+
+
+def test_07_label_errors_against_cleanlab(lab, page):
+    page_text = _run_all(lab, page, "07_label_errors.ipynb", 3, {
+        "epochs": 2, "fractions": [0.2], "seeds": [0], "folds": 2, "gallery_dataset": "digits",
+        "k": 8})
+    assert "cleanlab" in page_text and "mean_loss" in page_text and "extra_time_s" in page_text
+
+
+def _run_all(lab, page, notebook: str, figures: int, parameters: dict) -> str:
+    """Open a tiny copy, Run All, check `figures` plotly figures have data; the page text."""
+    pages.open_notebook(page, lab.notebook(notebook, parameters))
+    text = pages.run_all(page)
+    shown = pages.wait_for_figures(page, figures)
+    print(f"\n[browser] {notebook}: {shown} figures with data")
+    return text

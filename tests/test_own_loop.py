@@ -47,7 +47,7 @@ def hand_written_run(cfg: sb.RunConfig, recorder_ready=None) -> sb.Run:
 
 
 @pytest.mark.parametrize("policy,staleness", [("sb", 1), ("sb", 3), ("uniform", 1),
-                                              ("all", 1)])
+                                              ("traditional", 1)])
 def test_a_hand_written_loop_gives_the_built_in_loops_run(policy, staleness):
     cfg = sb.RunConfig(epochs=5, device="cpu", model="mlp", augment="none",
                        memory_format="contiguous", policy=policy, staleness=staleness,
@@ -55,7 +55,7 @@ def test_a_hand_written_loop_gives_the_built_in_loops_run(policy, staleness):
     built_in = sb.train(cfg)
     own = hand_written_run(cfg)
     assert own.same_results(built_in)
-    assert (own.selected.sum() > 0) and own.metrics["examples_backpropped"].sum() > 0
+    assert (own.backpropped.sum() > 0) and own.metrics["examples_backpropped"].sum() > 0
 
 
 def test_losses_without_reduction_none_are_refused_with_the_argument_named():
@@ -153,7 +153,7 @@ def test_a_user_loops_recorder_drives_the_dashboard_and_its_stop_button():
     thread = threading.Thread(target=lambda: box.setdefault("run", hand_written_run(
         cfg, recorder_ready=lambda r: box.setdefault("rec", r))), daemon=True)
     thread.start()
-    assert wait_until(lambda: "rec" in box and box["rec"].epoch >= 2, 60)
+    assert wait_until(lambda: "rec" in box and box["rec"].counts.epoch >= 2, 60)
     rec = box["rec"]
     dash = Dashboard(run=rec)
     try:
@@ -186,10 +186,10 @@ def test_the_dashboards_start_trains_the_users_model_and_loss():
     dash = Dashboard(sb.RunConfig(epochs=2, device="cpu"), model=net, loss=loss)
     try:
         dash.controls.start.click()
-        run = dash.run
+        run = dash.current
         assert wait_until(lambda: run.done, 60) and run.status == "finished"
         assert run.trainer.model is not net and type(run.trainer.model[1]) is torch.nn.Linear
-        assert run.run.meta["loss"] == "loss" and sum(calls) > 1438
+        assert run.record.meta["loss"] == "loss" and sum(calls) > 1438
     finally:
         dash.close()
 
@@ -207,3 +207,26 @@ def test_streamed_datasets_give_the_same_run_as_decoded_ones():
     decoded = sb.train(cfg, data=sets)
     assert streamed.same_results(decoded)
     assert streamed.examples["mislabeled"].sum() == 45
+
+
+def test_the_dashboard_of_a_custom_data_loop_hides_the_image_galleries():
+    import torch
+
+    import sbexplore as sb
+    from sbexplore.ui import Dashboard
+
+    x, y = torch.randn(64, 5), torch.randint(0, 2, (64,))
+    rec = sb.Recorder(sb.RunConfig(dataset="custom", epochs=1, batch_size=16), y)
+    model = torch.nn.Linear(5, 2)
+    sel = sb.Selector(model, 64, 16, recorder=rec)
+    for _, _, idx in sel.batches(sel.tensor_batches(x, y)):
+        sel.backpropped(idx, torch.rand(len(idx)))
+    sel.end_epoch(0.5, 0.5)
+    rec.finish()
+    dash = Dashboard(run=rec)
+    try:
+        assert dash.refresh(force=True) is not False
+        assert all(g.layout.display == "none" for g in dash.galleries)
+        assert sum(sum(t.y) for t in dash.hist_fig.data if t.y is not None) > 0
+    finally:
+        dash.close()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from sbexplore import RunConfig
+from sbexplore.config.presets import DESCRIPTIONS, PRESETS, preset_fields
 from sbexplore.errors import ConfigError
-from sbexplore.presets import DESCRIPTIONS, PRESETS, preset_fields
 
 PAPER = ("paper-cifar10", "paper-cifar100", "paper-svhn")
 
@@ -70,8 +70,9 @@ def test_paper_svhn_is_the_papers_recipe():
 
 def test_overrides_win_over_the_preset():
     c = RunConfig.from_preset("paper-cifar10", lr=0.05, dataset="imagefolder",
-                              data_root="/somewhere", policy="all")
-    assert (c.lr, c.dataset, c.data_root, c.policy) == (0.05, "imagefolder", "/somewhere", "all")
+                              data_root="/somewhere", policy="traditional")
+    assert (c.lr, c.dataset, c.data_root, c.policy) == (0.05, "imagefolder", "/somewhere",
+                                                        "traditional")
     assert c.cutout == 16  # the rest of the recipe stays
 
 

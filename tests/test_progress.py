@@ -33,8 +33,8 @@ def test_the_cli_bar_reads_no_private_trainer_attribute():
     import ast
     import inspect
 
-    from sbexplore import progress
     from sbexplore.cli import run_cmd
+    from sbexplore.engine import progress
 
     for module in (progress, run_cmd):
         private = [n.attr for n in ast.walk(ast.parse(inspect.getsource(module)))

@@ -8,7 +8,7 @@ import torch
 from sbexplore import RunConfig, train
 from sbexplore.data import mislabel
 from sbexplore.data.augment import cutout
-from sbexplore.schedule import WARMUP_START, lr_factor
+from sbexplore.engine.schedule import WARMUP_START, lr_factor
 
 
 def test_warmup_ramps_linearly_then_hands_over_to_the_schedule():

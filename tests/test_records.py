@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sbexplore import fileio, records
 from sbexplore.config import RunConfig
 from sbexplore.errors import RunFolderError, UserError
-from sbexplore.records import EPOCH_ARRAYS, METRIC_COLUMNS, Run, load_run
+from sbexplore.runs import fileio
+from sbexplore.runs import record as records
+from sbexplore.runs.record import EPOCH_ARRAYS, METRIC_COLUMNS, Run, load_run
 
 N = 50
 
@@ -30,7 +31,7 @@ def epoch_rows(n, rng):
     probs = rng.random(n).astype(np.float16)
     probs[:3] = np.nan  # never seen
     return {
-        "selected": (rng.random(n) < 0.3).astype(np.uint8),
+        "backpropped": (rng.random(n) < 0.3).astype(np.uint8),
         "losses": rng.exponential(1.0, n).astype(np.float16),
         "probs": probs,
         "preds": np.where(np.isnan(probs), -1, rng.integers(0, 10, n)).astype(np.int16),
@@ -42,8 +43,9 @@ def grow(run, full, epochs, names=tuple(EPOCH_ARRAYS)):
     """The run as the trainer leaves it after `epochs` epochs (arrays grow by one row each)."""
     run.metrics = pd.DataFrame([{c: float(e + 1) for c in METRIC_COLUMNS} for e in range(epochs)],
                                columns=METRIC_COLUMNS)
-    run.examples = pd.DataFrame({"index": np.arange(N), "times_selected": np.full(N, epochs)})
-    run.events = pd.DataFrame([{"step": 1, "epoch": 0, "field": "beta", "old": 2.0, "new": 3.0}])
+    run.examples = pd.DataFrame({"index": np.arange(N), "times_backpropped": np.full(N, epochs)})
+    run.events = pd.DataFrame([{"candidate_batch": 1, "epoch": 0, "field": "beta", "old": 2.0,
+                                "new": 3.0}])
     for k in names:
         setattr(run, k, full[k][:epochs])
     run.meta = {"status": "running", "num_train": N}
@@ -87,7 +89,7 @@ def test_every_per_epoch_array_is_a_run_field_with_no_epochs_by_default():
 
 
 def test_runs_recorded_without_probs_and_preds_load_with_empty_ones(tmp_path):
-    run = saved_run(tmp_path / "r", names=("selected", "losses", "hist"))
+    run = saved_run(tmp_path / "r", names=("backpropped", "losses", "hist"))
     loaded = load_run(tmp_path / "r")
     assert loaded == run
     assert loaded.probs.shape == (0, N) and loaded.preds.shape == (0, N)
@@ -236,15 +238,20 @@ def save_format_1(run, folder):
     folder.mkdir(parents=True)
     (folder / "config.json").write_text(run.config.to_json())
     (folder / "meta.json").write_text(json.dumps(run.meta))
-    run.metrics.to_parquet(folder / "metrics.parquet", index=False)
-    run.examples.to_parquet(folder / "examples.parquet", index=False)
-    run.events.to_csv(folder / "events.csv", index=False)
-    np.savez_compressed(folder / "arrays.npz", selected=run.selected, losses=run.losses,
+    # the names of that version: metrics "step", examples "times_selected", events "step",
+    # array "selected"
+    run.metrics.rename(columns={"candidate_batches": "step"}).to_parquet(
+        folder / "metrics.parquet", index=False)
+    run.examples.rename(columns={"times_backpropped": "times_selected"}).to_parquet(
+        folder / "examples.parquet", index=False)
+    run.events.rename(columns={"candidate_batch": "step"}).to_csv(folder / "events.csv",
+                                                                   index=False)
+    np.savez_compressed(folder / "arrays.npz", selected=run.backpropped, losses=run.losses,
                         hist=run.hist, hist_edges=run.hist_edges)
 
 
 def test_folders_of_the_previous_layout_load_and_convert_on_save(tmp_path):
-    run = grow(Run(config=RunConfig()), full_arrays(3), 3, names=("selected", "losses", "hist"))
+    run = grow(Run(config=RunConfig()), full_arrays(3), 3, names=("backpropped", "losses", "hist"))
     save_format_1(run, tmp_path / "old")
     loaded = load_run(tmp_path / "old")
     assert loaded == run and loaded.probs.shape == (0, N) and loaded.status == "running"
@@ -257,7 +264,7 @@ def test_folders_of_the_previous_layout_load_and_convert_on_save(tmp_path):
 
 
 def test_an_old_folder_cut_off_between_two_files_is_reported(tmp_path):
-    run = grow(Run(config=RunConfig()), full_arrays(3), 3, names=("selected", "losses", "hist"))
+    run = grow(Run(config=RunConfig()), full_arrays(3), 3, names=("backpropped", "losses", "hist"))
     save_format_1(run, tmp_path / "old")
     grow(run, full_arrays(4), 4).metrics.to_parquet(tmp_path / "old" / "metrics.parquet")
     with pytest.raises(RunFolderError, match="metrics.parquet: its epochs differ"):

@@ -1,5 +1,5 @@
-"""sbexplore.reproduce: the CPU estimate and the paper's CIFAR-10 section (planned without a GPU,
-trained with one)."""
+"""sbexplore.studies.reproduce: the CPU estimate and the paper's CIFAR-10 section (planned
+without a GPU, trained with one)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import torch
 
 from sbexplore import RunConfig, train
-from sbexplore import reproduce as rp
+from sbexplore.studies import reproduce as rp
 
 
 def test_the_estimate_scales_with_seeds_epochs_and_subset():
@@ -48,7 +48,7 @@ def test_paper_cifar10_with_a_gpu_trains_sb_and_traditional(monkeypatch, tmp_pat
     lines: list[str] = []
     runs = rp.paper_cifar10(out=tmp_path, log=lines.append)
     assert [(c.policy, c.device, c.beta, c.model) for c in seen] == [
-        ("sb", "cuda", 3.0, "resnet18"), ("all", "cuda", 3.0, "resnet18")]
+        ("sb", "cuda", 3.0, "resnet18"), ("traditional", "cuda", 3.0, "resnet18")]
     assert [c.out_dir for c in seen] == [str(tmp_path / "cifar10-sb"),
-                                         str(tmp_path / "cifar10-all")]
+                                         str(tmp_path / "cifar10-traditional")]
     assert len(runs) == 2 and "speedup" in lines[-1]

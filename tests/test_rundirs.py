@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 
 import sbexplore
-from sbexplore.rundirs import default_run_dir, list_runs, run_slug, with_default_out_dir
+from sbexplore.config import run_slug
+from sbexplore.runs.folders import default_run_dir, list_runs, with_default_out_dir
 
 
 @pytest.fixture
@@ -19,10 +20,13 @@ def runs_here(tmp_path, monkeypatch):
 
 
 def test_slug_names_policy_knobs_and_dataset(tiny):
-    assert run_slug(tiny) == "sb-beta2-digits"
-    assert run_slug(tiny.replace(staleness=3, mislabel_fraction=0.1)) == "sb-beta2-n3-mis0.1-digits"
-    assert run_slug(tiny.replace(policy="uniform", keep=0.25)) == "uniform-keep0.25-digits"
+    assert run_slug(tiny, dataset=True) == "sb-beta2-digits"
+    assert run_slug(tiny.replace(staleness=3, mislabel_fraction=0.1),
+                    dataset=True) == "sb-beta2-n3-mis0.1-digits"
+    assert run_slug(tiny.replace(policy="uniform", keep=0.25), dataset=True) == (
+        "uniform-keep0.25-digits")
     assert run_slug(tiny.replace(name="My run / β=3")) == "my-run-beta-3"
+    assert run_slug(tiny, seed=True) == "sb-beta2-seed0"
 
 
 def test_default_folder_is_runs_slug_time_and_never_reused(tiny, runs_here):

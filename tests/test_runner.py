@@ -9,45 +9,45 @@ from conftest import wait_until
 from torch import nn
 
 from sbexplore import RunConfig, load_run, start, train
-from sbexplore.runner import run_snapshot
+from sbexplore.runs.snapshot import Snapshot
 
 
 def test_snapshots_advance_and_run_finishes(tiny):
     br = start(tiny.replace(epochs=4, mislabel_fraction=0.1))
-    assert wait_until(lambda: br.snapshot()["step"] > 0)
+    assert wait_until(lambda: br.snapshot()["candidate_batches"] > 0)
     first = br.snapshot()
     run = br.join(60)
     last = br.snapshot()
     assert br.status == "finished" and run.status == "finished"
-    assert last["step"] > first["step"] and len(last["metrics"]) == 4
+    assert last["candidate_batches"] > first["candidate_batches"] and len(last["metrics"]) == 4
     assert last["hist"].shape == (4, len(last["hist_edges"]) - 1)
     assert len(last["hardest"]["index"]) == 16
-    assert last["hardest"]["times_selected"][0] >= last["easiest"]["times_selected"][0]
+    assert last["hardest"]["times_backpropped"][0] >= last["easiest"]["times_backpropped"][0]
     assert 0 < last["mislabel_pick_rate"] < 1
 
 
 def test_stop_runs_at_most_one_more_step(tiny, tmp_path):
     br = start(tiny.replace(epochs=500, out_dir=str(tmp_path / "r")))
-    assert wait_until(lambda: br.trainer is not None and br.trainer.step > 5)
-    at_stop = br.trainer.step
+    assert wait_until(lambda: br.trainer is not None and br.trainer.counts.candidate_batches > 5)
+    at_stop = br.trainer.counts.candidate_batches
     br.stop()
     br.join(30)
     assert br.status == "stopped"
-    assert br.trainer.step <= at_stop + 1
+    assert br.trainer.counts.candidate_batches <= at_stop + 1
     assert load_run(tmp_path / "r").status == "stopped"  # saved, loads
 
 
 def test_pause_holds_the_step_count(tiny):
     br = start(tiny.replace(epochs=500))
-    assert wait_until(lambda: br.trainer is not None and br.trainer.step > 2)
+    assert wait_until(lambda: br.trainer is not None and br.trainer.counts.candidate_batches > 2)
     br.pause()
     time.sleep(0.3)
     assert br.status == "paused"
-    held = br.trainer.step
+    held = br.trainer.counts.candidate_batches
     time.sleep(0.4)
-    assert br.trainer.step == held
+    assert br.trainer.counts.candidate_batches == held
     br.resume()
-    assert wait_until(lambda: br.trainer.step > held + 2, 10)
+    assert wait_until(lambda: br.trainer.counts.candidate_batches > held + 2, 10)
     br.stop()
     br.join(30)
 
@@ -94,10 +94,10 @@ def test_set_rejects_fields_that_need_a_new_run(tiny):
 
 def test_saved_run_snapshot_replays_epochs(tiny):
     run = train(tiny.replace(epochs=3, mislabel_fraction=0.2))
-    s1, s3 = run_snapshot(run, 1), run_snapshot(run)
+    s1, s3 = Snapshot.from_run(run, 1), Snapshot.from_run(run)
     assert s1["epoch"] == 1 and len(s1["metrics"]) == 1 and s3["epoch"] == 3
-    assert s1["hardest"]["times_selected"].max() == 1  # one epoch: selected at most once
-    assert (s3["picked_mislabeled"]["mislabeled"]).all()
+    assert s1["hardest"]["times_backpropped"].max() == 1  # one epoch: selected at most once
+    assert (s3["mislabeled"]["mislabeled"]).all()
 
 
 def test_done_callbacks_fire_once_the_run_has_ended():

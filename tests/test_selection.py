@@ -6,11 +6,11 @@ import math
 import pytest
 import torch
 
-from sbexplore.selection import (
-    KeepAll,
+from sbexplore.engine.policies import (
     LossHistory,
     SelectiveBackprop,
     TopK,
+    Traditional,
     Uniform,
     sb_probabilities,
 )
@@ -91,9 +91,9 @@ def test_topk_rounds_up_to_at_least_one():
 
 def test_uniform_and_all_need_no_losses():
     dev = torch.device("cpu")
-    assert not Uniform(0.3).needs_losses and not KeepAll().needs_losses
+    assert not Uniform(0.3).needs_losses and not Traditional().needs_losses
     assert Uniform(0.3).probabilities(None, 4, dev).tolist() == pytest.approx([0.3] * 4)
-    assert KeepAll().probabilities(None, 3, dev).tolist() == [1, 1, 1]
+    assert Traditional().probabilities(None, 3, dev).tolist() == [1, 1, 1]
 
 
 def test_probabilities_are_vectorised_over_large_batches():

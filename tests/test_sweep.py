@@ -9,7 +9,7 @@ import torch
 from sbexplore import RunConfig, sweep
 from sbexplore.cli import main as cli_main
 from sbexplore.errors import ConfigError
-from sbexplore.sweeps import expand_grid, is_finished, run_one
+from sbexplore.jobs.sweeps import expand_grid, is_finished, run_one
 
 
 def test_expand_grid_names_every_combination(tiny, tmp_path):
@@ -52,6 +52,7 @@ def test_run_one_trains_and_saves(tiny, tmp_path):
     assert run_one(cfg.to_json()) == cfg.out_dir and is_finished(cfg.out_dir)
 
 
+@pytest.mark.slow  # spawns two worker processes
 def test_process_backend_equals_local(tiny, tmp_path):
     grid = {"beta": [1.0, 2.0]}
     threads = torch.get_num_threads()
@@ -82,15 +83,15 @@ def test_sweep_accepts_base_default(tmp_path):
 @pytest.mark.parametrize(("flags", "expected"), [([], None), (["--num-cpus", "2"], 2.0)])
 def test_cli_num_cpus_defaults_to_the_api_default(tmp_path, monkeypatch, flags, expected):
     """Not one thread for local sweeps: the CLI leaves the share to the backend, like sweep()."""
-    import sbexplore.sweeps
+    import sbexplore.jobs.sweeps
 
     seen = {}
 
     def fake_sweep(*args, **kwargs):
         seen.update(kwargs)
-        return sbexplore.sweeps.SweepResult(runs=[], summary=pd.DataFrame(), out=tmp_path)
+        return sbexplore.jobs.sweeps.SweepResult(runs=[], summary=pd.DataFrame(), out=tmp_path)
 
-    monkeypatch.setattr(sbexplore.sweeps, "sweep", fake_sweep)
+    monkeypatch.setattr(sbexplore.jobs.sweeps, "sweep", fake_sweep)
     assert cli_main(["sweep", "--grid", "beta=1", "--out", str(tmp_path), *flags]) == 0
     assert seen["num_cpus"] == expected
 

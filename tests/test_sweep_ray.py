@@ -17,7 +17,7 @@ from torch import nn
 from sbexplore import RunConfig, UserError, load_run
 from sbexplore.errors import ConfigError
 from sbexplore.models import MODELS, mlp, register_model
-from sbexplore.records import MANIFEST, TIMING_COLUMNS
+from sbexplore.runs.record import MANIFEST, TIMING_COLUMNS
 
 TESTS = Path(__file__).resolve().parent
 FLAKY_DIR_VAR = "SBEXPLORE_TEST_FLAKY_DIR"
@@ -71,7 +71,7 @@ def _need_ray() -> None:
 def ray_local(tmp_path_factory):
     """One local Ray instance (2 CPUs, loopback) for the module; test models in its workers."""
     _need_ray()
-    from sbexplore.sweep_ray import connect
+    from sbexplore.jobs.ray import connect
 
     if ray.is_initialized():
         ray.shutdown()
@@ -91,7 +91,7 @@ def base() -> RunConfig:
 
 
 def _sweep(**kw):
-    from sbexplore.sweeps import sweep
+    from sbexplore.jobs.sweeps import sweep
 
     return sweep(progress=False, **kw)
 
@@ -118,7 +118,7 @@ def test_ray_sweep_equals_local_backend(ray_local, base, tmp_path):
 
 @pytest.mark.slow
 def test_failing_run_is_retried_then_reported(ray_local, base, tmp_path):
-    from sbexplore.sweep_ray import run_ray
+    from sbexplore.jobs.ray import run_ray
 
     good = [base.replace(seed=s, out_dir=str(tmp_path / f"good{s}")) for s in (0, 1)]
     flaky = base.replace(model="test_flaky", out_dir=str(tmp_path / "flaky"))
@@ -167,7 +167,7 @@ def test_interrupted_sweep_resumes_without_redoing_finished_runs(ray_local, base
 
 @pytest.mark.slow
 def test_uri_out_dir_is_uploaded_and_mirrored(ray_local, base, tmp_path):
-    from sbexplore.sweep_ray import run_ray
+    from sbexplore.jobs.ray import run_ray
 
     uri = (tmp_path / "bucket" / "run0").as_uri()  # file://...; s3:// goes the same way
     [(cfg, local_dir, err)] = run_ray([base.replace(out_dir=uri)], progress=False)
@@ -178,7 +178,7 @@ def test_uri_out_dir_is_uploaded_and_mirrored(ray_local, base, tmp_path):
 
 
 def test_unreadable_resources_are_config_errors(base):
-    from sbexplore.sweep_ray import run_ray
+    from sbexplore.jobs.ray import run_ray
 
     with pytest.raises(ConfigError, match="num_gpus=-1"):
         run_ray([base.replace(out_dir="x")], num_gpus=-1)
@@ -202,7 +202,7 @@ def test_local_instance_is_loopback_only_and_stopped_after(tmp_path):
     script = textwrap.dedent(f"""
         import json, ray
         from sbexplore import RunConfig
-        from sbexplore.sweep_ray import run_ray
+        from sbexplore.jobs.ray import run_ray
         seen = []
         cfg = RunConfig(dataset="digits", model="mlp", epochs=1, device="cpu",
                         out_dir={str(tmp_path / "run")!r})

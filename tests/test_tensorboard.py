@@ -7,7 +7,7 @@ import pytest
 
 import sbexplore as sb
 from sbexplore.errors import ConfigError
-from sbexplore.records import HIST_GROUPS, METRIC_COLUMNS
+from sbexplore.runs.record import HIST_GROUPS, METRIC_COLUMNS
 
 
 def _events(log_dir):
@@ -44,7 +44,7 @@ def test_the_event_file_holds_the_metrics_and_histograms_of_a_digits_run(tmp_pat
             events = acc.Histograms(f"loss/{group}")
             assert {e.step: e.histogram_value.num for e in events} == {
                 e + 1: float(c) for e, c in enumerate(counts) if c}
-    assert "loss/selected_clean" in hist_tags and "loss/skipped_clean" in hist_tags
+    assert "loss/backpropped_clean" in hist_tags and "loss/skipped_clean" in hist_tags
 
 
 def test_a_user_loop_logs_through_the_same_callback(tmp_path):

@@ -24,11 +24,11 @@ def test_priming_epoch_backprops_everything_without_a_selection_pass(tiny):
 
 
 def test_traditional_backprops_every_example_every_epoch_with_no_selection_pass(tiny):
-    run = train(tiny.replace(policy="all"))
+    run = train(tiny.replace(policy="traditional"))
     n = run.meta["num_train"]
     assert (run.metrics["examples_backpropped"] == n).all()
     assert (run.metrics["examples_forwarded"] == 0).all()
-    assert (run.examples["times_selected"] == tiny.epochs).all()
+    assert (run.examples["times_backpropped"] == tiny.epochs).all()
 
 
 def test_uniform_keeps_its_rate_and_spends_no_selection_forward(tiny):
@@ -52,7 +52,7 @@ def test_backprop_batches_are_full_except_the_epoch_flush(tiny):
     report = t.selector.backpropped
 
     def spy(idx, losses, outputs=None):
-        sizes.append((t.epoch, len(idx)))
+        sizes.append((t.counts.epoch, len(idx)))
         report(idx, losses, outputs)
 
     t.selector.backpropped = spy
@@ -99,7 +99,7 @@ def test_mislabels_depend_on_the_seed_only(tiny):
 
 
 def test_mislabel_pick_rate_is_the_share_of_backprops_that_are_mislabeled(tiny):
-    run = train(tiny.replace(policy="all", mislabel_fraction=0.2, epochs=1))
+    run = train(tiny.replace(policy="traditional", mislabel_fraction=0.2, epochs=1))
     assert run.metrics["mislabel_pick_rate"].iloc[0] == pytest.approx(
         round(0.2 * run.meta["num_train"]) / run.meta["num_train"])
     clean = train(tiny.replace(epochs=1))
@@ -124,7 +124,7 @@ def test_save_and_load_round_trip(tiny, tmp_path):
     run = train(tiny.replace(out_dir=str(tmp_path / "r"), mislabel_fraction=0.1))
     loaded = load_run(tmp_path / "r")
     assert loaded == run and loaded.status == "finished"
-    from sbexplore.records import EPOCHS_DIR, MANIFEST
+    from sbexplore.runs.record import EPOCHS_DIR, MANIFEST
 
     for f in ("config.json", MANIFEST, "metrics.csv"):
         assert (tmp_path / "r" / f).is_file()
@@ -137,10 +137,10 @@ def test_save_and_load_round_trip(tiny, tmp_path):
 def test_records_hold_per_epoch_arrays_consistent_with_metrics(tiny):
     run = train(tiny.replace(epochs=4, mislabel_fraction=0.1))
     e, n = len(run.metrics), run.meta["num_train"]
-    assert run.selected.shape == (e, n) and run.losses.shape == (e, n)
-    assert run.selected.dtype == np.uint8 and run.losses.dtype == np.float16
-    assert (run.selected.sum(1) == run.metrics["examples_backpropped"].to_numpy()).all()
-    assert (run.selected.sum(0) == run.examples["times_selected"].to_numpy()).all()
+    assert run.backpropped.shape == (e, n) and run.losses.shape == (e, n)
+    assert run.backpropped.dtype == np.uint8 and run.losses.dtype == np.float16
+    assert (run.backpropped.sum(1) == run.metrics["examples_backpropped"].to_numpy()).all()
+    assert (run.backpropped.sum(0) == run.examples["times_backpropped"].to_numpy()).all()
     selected_hist = run.hist[:, 2:].sum(axis=(1, 2))
     assert (selected_hist[1:] == run.metrics["examples_backpropped"].to_numpy()[1:]).all()
     assert (run.hist[1:].sum(axis=(1, 2)) == n).all()  # every candidate ranked once per epoch
@@ -158,7 +158,7 @@ def test_callbacks_see_every_step_and_epoch(tiny):
     seen = {"steps": 0, "epochs": [], "end": 0}
 
     class Count(Callback):
-        def on_step(self, t):
+        def on_candidate_batch(self, t):
             seen["steps"] += 1
 
         def on_epoch(self, t, row):
@@ -177,8 +177,8 @@ def test_on_end_is_called_when_a_run_fails(tiny):
     ends: list[str] = []
 
     class Broken(Callback):
-        def on_step(self, t):
-            if t.epoch == 1:
+        def on_candidate_batch(self, t):
+            if t.counts.epoch == 1:
                 raise RuntimeError("boom in the loop")
 
     class Ends(Callback):
@@ -192,7 +192,7 @@ def test_on_end_is_called_when_a_run_fails(tiny):
 
 
 def test_max_backprops_stops_training(tiny):
-    run = train(tiny.replace(policy="all", epochs=10, max_backprops=2000))
+    run = train(tiny.replace(policy="traditional", epochs=10, max_backprops=2000))
     assert 2000 <= run.metrics["total_backprops"].iloc[-1] < 2000 + tiny.batch_size
     assert len(run.metrics) == 2
 
@@ -201,13 +201,13 @@ def test_live_beta_change_is_recorded_and_replays_exactly(tiny):
     cfg = tiny.replace(epochs=4)
 
     class ChangeAt(Callback):
-        def on_step(self, t):
-            if t.step == 30:
+        def on_candidate_batch(self, t):
+            if t.counts.candidate_batches == 30:
                 t.set("beta", 4.0)
 
     live = train(cfg, callbacks=[ChangeAt()])
     ev = live.events
-    rows = ev[["step", "epoch", "field", "old", "new"]].values.tolist()
+    rows = ev[["candidate_batch", "epoch", "field", "old", "new"]].values.tolist()
     assert rows == [[30, 2, "beta", 2.0, 4.0]]
     assert live.metrics["beta"].tolist() == [2.0, 4.0, 4.0, 4.0]  # in force at epoch end
     assert train(cfg, replay=ev).same_results(live)
@@ -233,13 +233,13 @@ def test_a_user_module_trains_through_the_python_api(tiny):
 
 
 def test_max_backprop_epochs_is_a_budget_in_epochs_worth(tiny):
-    run = train(tiny.replace(policy="all", epochs=10, max_backprop_epochs=1.5))
+    run = train(tiny.replace(policy="traditional", epochs=10, max_backprop_epochs=1.5))
     n = run.meta["num_train"]
     assert 1.5 * n <= run.metrics["total_backprops"].iloc[-1] < 1.5 * n + tiny.batch_size
 
 
 def test_each_epoch_save_writes_only_that_epochs_arrays(tiny, tmp_path, monkeypatch):
-    import sbexplore.records as records
+    import sbexplore.runs.record as records
 
     written = []
     real = records.atomic_write

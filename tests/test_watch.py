@@ -9,7 +9,7 @@ import pytest
 
 from sbexplore import RunConfig, start, sweep
 from sbexplore.errors import UserError
-from sbexplore.watch import FolderRun, run_folders
+from sbexplore.runs.follow import FolderRun, run_folders
 
 
 def test_folder_run_follows_a_run_saved_by_another_trainer(tmp_path):
@@ -24,7 +24,7 @@ def test_folder_run_follows_a_run_saved_by_another_trainer(tmp_path):
     live.join()
     final = watched.snapshot()
     assert first < 40 and final["epochs_done"] == 40 and final["status"] == "finished"
-    assert watched.run.same_results(live.run)
+    assert watched.record.same_results(live.record)
     with pytest.raises(UserError, match="another process"):
         watched.stop()
 
@@ -54,13 +54,13 @@ def test_folder_run_keeps_the_last_complete_save_while_the_folder_is_mid_write(t
 
     run = saved_run(tmp_path / "r", epochs=2)
     watched = FolderRun(tmp_path / "r")
-    assert len(watched.run.metrics) == 2
+    assert len(watched.record.metrics) == 2
     grow(run, full_arrays(3), 3).save()
     manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
     table = tmp_path / "r" / manifest["tables"]["metrics"]["file"]
     good = table.read_bytes()
     table.write_bytes(good[:10])  # as if caught while another process writes it
-    assert not watched.refresh() and len(watched.run.metrics) == 2
+    assert not watched.refresh() and len(watched.record.metrics) == 2
     table.write_bytes(good)
     os.utime(tmp_path / "r" / "manifest.json")  # the writer's next save
-    assert watched.refresh() and len(watched.run.metrics) == 3
+    assert watched.refresh() and len(watched.record.metrics) == 3

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sbexplore.analysis.cleanlab_baseline import CleanlabResult, cleanlab_baseline
+from sbexplore._compat import renamed_attributes
 from sbexplore.analysis.comparison import SUMMARY_METRICS, comparison_table, run_summary
 from sbexplore.analysis.cost_model import (
     DEFAULT_F_OVER_T,
@@ -23,7 +23,6 @@ from sbexplore.analysis.detector import (
     mislabel_detection,
     pick_rate_table,
 )
-from sbexplore.analysis.detector_study import detector_study
 from sbexplore.analysis.dynamics import training_dynamics
 from sbexplore.analysis.formatting import format_stat, format_table
 from sbexplore.analysis.keep import (
@@ -33,9 +32,10 @@ from sbexplore.analysis.keep import (
     matched_keeps,
     realised_keep,
 )
-from sbexplore.analysis.label_errors import SCORES, available_scores, detector_scores
-from sbexplore.analysis.naming import series_name
-from sbexplore.analysis.ranking import least_selected, most_selected, selection_ranking
+from sbexplore.analysis.label_errors import SCORES, available_scores, detector_scores, score_table
+from sbexplore.analysis.ranking import backprop_ranking, least_backpropped, most_backpropped
+from sbexplore.analysis.select import select
+from sbexplore.analysis.series import run_labels, series_name
 from sbexplore.analysis.time_breakdown import time_breakdown
 from sbexplore.analysis.time_to_accuracy import (
     CLOCKS,
@@ -50,15 +50,19 @@ from sbexplore.analysis.time_to_accuracy import (
 )
 
 __all__ = [
-    "DEFAULT_SCORE", "FALLBACK_SCORE", "SCORES", "CleanlabResult", "available_scores",
-    "cleanlab_baseline", "default_score", "detector_results", "detector_scores",
-    "detector_study", "detector_table", "label_suspects",
+    "DEFAULT_SCORE", "FALLBACK_SCORE", "SCORES", "available_scores",
+    "default_score", "detector_results", "detector_scores",
+    "detector_table", "label_suspects", "run_labels", "score_table", "select",
     "CLOCKS", "DEFAULT_F_OVER_T", "clock", "comparison_table", "cost_model_table", "cost_units",
     "error_targets", "final_accuracy", "format_stat", "format_table", "PAPER_FACTORS",
     "run_summary", "speedup_caption", "SUMMARY_METRICS",
-    "detection_at_mislabel_count", "expected_keep", "keep_table", "least_selected",
-    "matched_keep", "matched_keeps", "measured_f_over_t", "mislabel_detection", "most_selected",
+    "detection_at_mislabel_count", "expected_keep", "keep_table", "least_backpropped",
+    "matched_keep", "matched_keeps", "measured_f_over_t", "mislabel_detection", "most_backpropped",
     "pick_rate_table", "pooled_f_over_t", "predicted_epoch_ratio", "realised_keep",
-    "selection_ranking", "series_name", "speedup_table", "time_breakdown", "time_to_accuracy",
+    "backprop_ranking", "series_name", "speedup_table", "time_breakdown", "time_to_accuracy",
     "time_to_accuracy_table", "training_dynamics",
 ]
+
+__getattr__ = renamed_attributes(__name__, {  # names before 0.2
+    "most_selected": "most_backpropped", "least_selected": "least_backpropped",
+    "selection_ranking": "backprop_ranking"})

@@ -14,13 +14,13 @@ import pandas as pd
 
 from sbexplore.analysis.detector import detection_at_mislabel_count
 from sbexplore.analysis.epochs import after_priming
-from sbexplore.analysis.naming import series_name
+from sbexplore.analysis.series import run_labels
 from sbexplore.analysis.time_to_accuracy import (
     PAPER_FACTORS,
     final_accuracy,
     speedup_table,
 )
-from sbexplore.records import Run
+from sbexplore.runs.record import Run
 
 SUMMARY_METRICS = ("final_accuracy", "best_accuracy", "backprops", "selection_forwards",
                    "keep_fraction", "wall_time_s", "mislabel_pick_rate",
@@ -31,13 +31,13 @@ def run_summary(runs: list[Run]) -> pd.DataFrame:
     """One row per run: its series name, seed and the `SUMMARY_METRICS` (after-priming means
     for the keep fraction and the pick rate; NaN where a metric does not apply)."""
     rows = []
-    for r in runs:
+    for r, label in zip(runs, run_labels(runs, shown=("mislabel_fraction",)), strict=True):
         m = r.metrics
         after = after_priming(r)
         n_mis = int(r.examples["mislabeled"].astype(bool).sum()) if len(r.examples) else 0
-        selects = r.config.policy != "all" and len(after) > 0
+        selects = r.config.policy != "traditional" and len(after) > 0
         rows.append({
-            "run": series_name(r), "policy": r.config.policy,
+            "run": label, "policy": r.config.policy,
             "mislabel_fraction": r.config.mislabel_fraction, "seed": r.config.seed,
             "final_accuracy": final_accuracy(r),
             "best_accuracy": float(m["test_accuracy"].max()),
@@ -70,7 +70,7 @@ def comparison_table(runs: list[Run], target: float | None = None,
         out[f"{m}_mean"] = g[m].mean().to_numpy()
         out[f"{m}_std"] = g[m].std().to_numpy()
     captions = ["n = seeds per row; mean ± std over seeds.", _uniform_note(runs)]
-    if clocks and any(r.config.policy == "all" for r in runs):
+    if clocks and any(r.config.policy == "traditional" for r in runs):
         sp = speedup_table(runs, target, factors, clocks=clocks)
         for (clock, factor), d in sp.groupby(["clock", "factor"], sort=False, dropna=False):
             col = f"speedup_{clock}" + ("" if pd.isna(factor) else f"_x{factor:g}")

@@ -10,7 +10,7 @@ import pandas as pd
 from sbexplore.analysis.epochs import after_priming
 from sbexplore.analysis.keep import realised_keep
 from sbexplore.errors import ConfigError
-from sbexplore.records import Run
+from sbexplore.runs.record import Run
 
 DEFAULT_F_OVER_T = 1.0 / 3.0  # a forward pass is about a third of forward + backward
 
@@ -55,7 +55,7 @@ def cost_model_table(runs: list[Run], f_over_t: float | None = None) -> pd.DataF
     """Per run: F/T, keep, fresh share, predicted epoch cost ratio and the measured one (compute
     time (selection + training) per epoch after priming over a traditional run's, when given)."""
     f = pooled_f_over_t(runs) if f_over_t is None else f_over_t
-    base = [r for r in runs if r.config.policy == "all"]
+    base = [r for r in runs if r.config.policy == "traditional"]
     base_t = (pd.concat([_compute_per_epoch(r) for r in base]).mean() if base else float("nan"))
     rows = []
     for r in runs:

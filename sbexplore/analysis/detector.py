@@ -9,11 +9,17 @@ import numpy as np
 import pandas as pd
 
 from sbexplore.analysis.epochs import after_priming
-from sbexplore.analysis.label_errors import available_scores, check_score, rank_by, suspicion
+from sbexplore.analysis.label_errors import (
+    available_scores,
+    canonical_score,
+    check_score,
+    rank_by,
+    suspicion,
+)
 from sbexplore.analysis.label_errors import detector_scores as run_scores
-from sbexplore.analysis.naming import series_name
+from sbexplore.analysis.series import run_labels
 from sbexplore.errors import ConfigError
-from sbexplore.records import Run
+from sbexplore.runs.record import Run
 
 # Chosen by measurement (benchmarks/bench_detectors.py, BENCHMARKS.md "Label-error detectors"):
 # the highest mean average precision at 10% and 20% flips; runs recorded without probabilities
@@ -41,7 +47,7 @@ def mislabel_detection(run: Any, ks: list[int] | None = None,
     """Precision and recall of flagging the k examples most suspicious by `score` (None:
     `default_score(run)`), for each k (default 1..N), with the base rate (a random guess's
     precision). `run`: a Run or a `CleanlabResult` (score "cleanlab")."""
-    score = score or default_score(run)
+    score = canonical_score(score) or default_score(run)
     _check(run, score)
     ranked = _ranked(run, score)
     mis = ranked["mislabeled"].to_numpy(bool)
@@ -76,7 +82,7 @@ def detector_results(items: list[Any], scores: list[str] | None = None) -> pd.Da
     from sklearn.metrics import average_precision_score
 
     rows = []
-    for item in items:
+    for item, detector in zip(items, _detector_names(items), strict=True):
         sc = scores_of(item)
         mis = sc["mislabeled"].to_numpy(bool)
         if not mis.any():
@@ -84,7 +90,8 @@ def detector_results(items: list[Any], scores: list[str] | None = None) -> pd.Da
                               f"(mislabel_fraction={item.config.mislabel_fraction}): "
                               "detector_results needs runs with mislabel_fraction > 0")
         own = _own_scores(item)
-        for name in (own if scores is None else [s for s in scores if s in own]):
+        for name in (own if scores is None else [canonical_score(s) for s in scores
+                                                 if canonical_score(s) in own]):
             ranked = _ranked(item, name, sc)
             k = int(mis.sum())
             hit = int(ranked["mislabeled"].to_numpy(bool)[:k].sum())
@@ -92,7 +99,7 @@ def detector_results(items: list[Any], scores: list[str] | None = None) -> pd.Da
             finite = np.where(np.isinf(s), np.min(s[np.isfinite(s)], initial=0.0) - 1, s)
             cfg = item.config
             rows.append({
-                "detector": _detector_name(item), "score": name, "dataset": cfg.dataset,
+                "detector": detector, "score": name, "dataset": cfg.dataset,
                 "mislabel_fraction": cfg.mislabel_fraction,
                 "mislabel_mode": getattr(cfg, "mislabel_mode", "flip"), "seed": cfg.seed,
                 "n": len(mis), "n_mislabeled": k, "precision_at_k": hit / k,
@@ -124,11 +131,10 @@ def pick_rate_table(runs: list[Run]) -> pd.DataFrame:
     """Mean mislabel pick rate after priming per run name and mislabel fraction (mean, std over
     seeds); `enrichment` is pick rate over fraction (1 = no preference for flipped labels)."""
     rows = []
-    for r in runs:
+    noisy = [r for r in runs if r.config.mislabel_fraction > 0 and len(after_priming(r))]
+    for r, label in zip(noisy, run_labels(noisy, shown=("mislabel_fraction",)), strict=True):
         m = after_priming(r)
-        if r.config.mislabel_fraction <= 0 or not len(m):
-            continue
-        rows.append({"run": series_name(r, ("seed", "mislabel_fraction")),
+        rows.append({"run": label,
                      "policy": r.config.policy, "seed": r.config.seed,
                      "mislabel_fraction": r.config.mislabel_fraction,
                      "pick_rate": float(m["mislabel_pick_rate"].mean())})
@@ -157,8 +163,12 @@ def _ranked(item: Any, score: str, sc: pd.DataFrame | None = None) -> pd.DataFra
     return rank_by(scores_of(item) if sc is None else sc, score)
 
 
-def _detector_name(item: Any) -> str:
-    return series_name(item, ("seed", "mislabel_fraction")) if isinstance(item, Run) else item.name
+def _detector_names(items: list[Any]) -> list[str]:
+    """Runs: their series labels (fraction and mode are columns of their own); baselines:
+    their own names."""
+    runs = [i for i in items if isinstance(i, Run)]
+    labels = iter(run_labels(runs, shown=("mislabel_fraction", "mislabel_mode")))
+    return [next(labels) if isinstance(i, Run) else i.name for i in items]
 
 
 def _run_time(item: Any) -> float:
@@ -172,7 +182,7 @@ def label_suspects(item: Any, score: str | None = None, k: int = 16) -> pd.DataF
     """The k examples most suspicious by `score` (None: `default_score`) of a Run or a
     `CleanlabResult`: index, labels, `pred` (-1 unknown), the score, and `rank`. No injected
     mislabels needed: this is how real label errors are found."""
-    score = score or default_score(item)
+    score = canonical_score(score) or default_score(item)
     if not isinstance(k, int) or k < 1:
         raise ConfigError(f"k={k!r} is not allowed: an integer >= 1")
     _check(item, score)

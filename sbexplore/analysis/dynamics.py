@@ -17,13 +17,13 @@ import pandas as pd
 
 from sbexplore.analysis.label_errors import has_probs
 from sbexplore.analysis.ranking import selecting_epochs
-from sbexplore.records import Run
+from sbexplore.runs.record import Run
 
 
 def training_dynamics(run: Run, skip_priming: bool = False) -> pd.DataFrame:
     """Per example: mean and std across epochs of loss and confidence (the variability axis of
-    a data map), `correctness` (NaN without recorded predictions), times_selected and
-    selection_frequency; `confidence_source` in attrs says "probs" or "exp(-loss)"."""
+    a data map), `correctness` (NaN without recorded predictions), times_backpropped and
+    backprop_frequency; `confidence_source` in attrs says "probs" or "exp(-loss)"."""
     losses = run.losses.astype(np.float32)
     real = has_probs(run)
     conf = run.probs.astype(np.float32) if real else np.exp(-losses)
@@ -40,11 +40,12 @@ def training_dynamics(run: Run, skip_priming: bool = False) -> pd.DataFrame:
                 "confidence_mean": np.nanmean(conf, 0), "confidence_std": np.nanstd(conf, 0),
                 "correctness": np.nanmean(correct, 0)}
     ex = run.examples[["index", "source_index", "label", "true_label", "mislabeled",
-                       "times_selected"]].copy()
+                       "times_backpropped"]].copy()
     for k, v in cols.items():
         ex[k] = v if len(losses) else np.nan
-    sel = run.selected[selecting_epochs(run)[: len(run.selected)]] if len(run.selected) else []
-    ex["selection_frequency"] = sel.sum(0) / len(sel) if len(sel) else np.nan
+    bp = run.backpropped
+    sel = bp[selecting_epochs(run)[: len(bp)]] if len(bp) else []
+    ex["backprop_frequency"] = sel.sum(0) / len(sel) if len(sel) else np.nan
     ex = ex.reset_index(drop=True)
     ex.attrs["confidence_source"] = "probs" if real else "exp(-loss)"
     return ex

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sbexplore.records import Run
+from sbexplore.runs.record import Run
 
 
 def selecting_epochs(run: Run) -> np.ndarray:

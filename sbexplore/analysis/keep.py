@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from sbexplore.analysis.epochs import after_priming
-from sbexplore.analysis.naming import series_name
-from sbexplore.records import Run
+from sbexplore.analysis.series import run_labels
+from sbexplore.runs.record import Run
 
 
 def realised_keep(run: Run) -> float:
@@ -30,7 +30,7 @@ def matched_keep(run: Run) -> float:
 def matched_keeps(runs: list[Run]) -> pd.Series:
     """Per run series (seeds pooled): the mean `matched_keep` over its seeds, so one uniform
     control per SB setting serves every seed."""
-    keeps = pd.Series([matched_keep(r) for r in runs], index=[series_name(r) for r in runs],
+    keeps = pd.Series([matched_keep(r) for r in runs], index=run_labels(runs),
                       dtype=float)
     return keeps.groupby(level=0, sort=False).mean()
 
@@ -38,7 +38,7 @@ def matched_keeps(runs: list[Run]) -> pd.Series:
 def expected_keep(run: Run) -> float:
     """The keep rate a run aims at: 1/(beta+1) for SB, `keep` for uniform/topk, 1 traditional."""
     cfg = run.config
-    if cfg.policy == "all":
+    if cfg.policy == "traditional":
         return 1.0
     if cfg.policy == "sb":
         return 1.0 / (cfg.beta + 1.0)
@@ -49,10 +49,11 @@ def keep_table(runs: list[Run], pooled: bool = False) -> pd.DataFrame:
     """Per run: beta, staleness, the expected keep (1/(beta+1) for SB) and the realised one.
     `pooled=True`: one row per run series (seeds pooled) with seeds (n) and
     `realised_keep_mean/_std`, `ratio_mean/_std` (print with `analysis.format_table`)."""
-    rows = [{"run": series_name(r) if pooled else r.name, "policy": r.config.policy,
+    labels = run_labels(runs) if pooled else [r.name for r in runs]
+    rows = [{"run": label, "policy": r.config.policy,
              "beta": r.config.beta, "staleness": r.config.staleness, "seed": r.config.seed,
              "expected_keep": expected_keep(r), "realised_keep": realised_keep(r)}
-            for r in runs]
+            for r, label in zip(runs, labels, strict=True)]
     df = pd.DataFrame(rows, columns=["run", "policy", "beta", "staleness", "seed",
                                      "expected_keep", "realised_keep"])
     df["ratio"] = df["realised_keep"] / df["expected_keep"]

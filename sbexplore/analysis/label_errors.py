@@ -16,7 +16,7 @@ import pandas as pd
 
 from sbexplore.analysis.epochs import selecting_epochs
 from sbexplore.errors import ConfigError
-from sbexplore.records import Run
+from sbexplore.runs.record import Run
 
 
 @dataclass(frozen=True)
@@ -24,12 +24,12 @@ class Score:
     """One detector score: which way is suspicious, what it needs, what it is."""
 
     suspicious: str  # "high" or "low"
-    needs: str  # the run array it reads: "selected", "losses" or "probs"
+    needs: str  # the run array it reads: "backpropped", "losses" or "probs"
     description: str
 
 
 SCORES: dict[str, Score] = {
-    "selection_count": Score("high", "selected", "times backpropped (SB's own ranking)"),
+    "backprop_count": Score("high", "backpropped", "times backpropped (SB's own ranking)"),
     "last_loss": Score("high", "losses", "latest loss at the end of the run"),
     "mean_loss": Score("high", "losses", "mean over epochs after priming of the latest loss"),
     "loss_std": Score("high", "losses", "std over epochs after priming of the latest loss"),
@@ -40,7 +40,19 @@ SCORES: dict[str, Score] = {
     "cleanlab": Score("low", "cleanlab", "cleanlab's label quality of out-of-fold predicted "
                       "probabilities (`cleanlab_baseline`; not from the run)"),
 }
+RENAMED_SCORES = {"selection_count": "backprop_count"}  # names before 0.2
 BASE_COLUMNS = ["index", "source_index", "label", "true_label", "mislabeled"]
+
+
+def canonical_score(score: str | None) -> str | None:
+    """Today's name of a score (earlier names are still accepted)."""
+    return RENAMED_SCORES.get(score, score) if score is not None else None
+
+
+def score_table() -> pd.DataFrame:
+    """Every score: which way is suspicious, the run array it reads, what it is."""
+    return pd.DataFrame([{"score": k, "suspicious": s.suspicious, "needs": s.needs,
+                          "description": s.description} for k, s in SCORES.items()])
 
 
 def has_probs(run: Run) -> bool:
@@ -52,7 +64,7 @@ def has_probs(run: Run) -> bool:
 def available_scores(run: Run) -> list[str]:
     """The scores this run can compute (probability scores need `run.probs`)."""
     return [k for k, s in SCORES.items()
-            if s.needs in ("selected", "losses") or (s.needs == "probs" and has_probs(run))]
+            if s.needs in ("backpropped", "losses") or (s.needs == "probs" and has_probs(run))]
 
 
 def check_score(run: Run, score: str) -> None:
@@ -83,7 +95,7 @@ def detector_scores(run: Run) -> pd.DataFrame:
         raise ConfigError(f"run {run.name!r} has no examples recorded yet: train it first")
     out = ex[BASE_COLUMNS].copy().reset_index(drop=True)
     out["mislabeled"] = out["mislabeled"].astype(bool)
-    out["selection_count"] = ex["times_selected"].to_numpy()
+    out["backprop_count"] = ex["times_backpropped"].to_numpy()
     epochs = _epoch_mask(run, len(run.losses))
     losses = run.losses[epochs].astype(np.float32)
     out["last_loss"] = run.losses[-1].astype(np.float32) if len(run.losses) else np.nan

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sbexplore.analysis.epochs import after_priming
-from sbexplore.records import Run
+from sbexplore.runs.record import Run
 
 
 def time_breakdown(runs: list[Run]) -> pd.DataFrame:

@@ -2,7 +2,8 @@
 
 Targets (the paper's Table 1): by default a run must reach traditional training's final test
 *error* times a factor (1.1, 1.2, 1.4): target accuracy = 1 - factor * (1 - a), where a is the
-mean final test accuracy of the traditional runs (policy "all") at the same mislabel fraction.
+mean final test accuracy of the traditional runs (policy "traditional") at the same mislabel
+fraction.
 `target=0.97` instead asks for a fixed test accuracy (one threshold, no factor).
 
 Clocks: `time` (cumulative wall seconds, `total_time_s`), `backprops` (`total_backprops`) and
@@ -21,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from sbexplore.analysis.cost_model import cost_units, pooled_f_over_t
-from sbexplore.analysis.naming import series_name
+from sbexplore.analysis.series import run_labels
 from sbexplore.errors import ConfigError
-from sbexplore.records import Run
+from sbexplore.runs.record import Run
 
 CLOCKS = ("time", "backprops", "cost")
 CLOCK_LABELS = {"time": "wall time", "backprops": "backpropagated examples",
@@ -69,15 +70,15 @@ def final_accuracy(run: Run) -> float:
 def error_targets(runs: list[Run], factors: tuple[float, ...] = PAPER_FACTORS
                   ) -> dict[float, dict[float, float]]:
     """{mislabel_fraction: {factor: target accuracy}}: 1 - factor * traditional's mean final
-    error, per mislabel fraction that has traditional runs (policy 'all')."""
+    error, per mislabel fraction that has traditional runs (policy 'traditional')."""
     _check_factors(factors)
     base: dict[float, list[float]] = {}
     for r in runs:
-        if r.config.policy == "all":
+        if r.config.policy == "traditional":
             base.setdefault(r.config.mislabel_fraction, []).append(final_accuracy(r))
     if not base:
         raise ConfigError("target=None (traditional's final error x factor) needs a "
-                          "traditional run (policy='all') among the runs: pass "
+                          "traditional run (policy='traditional') among the runs: pass "
                           "target=<accuracy> or add one")
     return {f: {k: float(1.0 - k * (1.0 - np.mean(accs))) for k in factors}
             for f, accs in base.items()}
@@ -99,18 +100,18 @@ def time_to_accuracy_table(runs: list[Run], target: float | None = None,
                               "or None for traditional's final error x factors")
         targets = {r.config.mislabel_fraction: {float("nan"): float(target)} for r in runs}
     rows = []
-    for r in runs:
+    for r, label in zip(runs, run_labels(runs, shown=("mislabel_fraction",)), strict=True):
         frac = r.config.mislabel_fraction
         for c in clocks:
             for factor, acc in targets.get(frac, {}).items():  # no baseline: left out
-                rows.append({"run": series_name(r), "policy": r.config.policy,
+                rows.append({"run": label, "policy": r.config.policy,
                              "mislabel_fraction": frac, "seed": r.config.seed, "clock": c,
                              "factor": factor, "target": acc, "f_over_t": f,
                              "value": time_to_accuracy(r, acc, c, f, method)})
     df = pd.DataFrame(rows, columns=["run", "policy", "mislabel_fraction", "seed", "clock",
                                      "factor", "target", "f_over_t", "value"])
     keys = ["mislabel_fraction", "clock", "target"]
-    base = df[df["policy"] == "all"].groupby(keys)["value"].mean().rename("base")
+    base = df[df["policy"] == "traditional"].groupby(keys)["value"].mean().rename("base")
     df = df.join(base, on=keys)
     df["speedup"] = df.pop("base") / df["value"]
     return df

@@ -11,7 +11,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from sbexplore.classroom import (
+from sbexplore.errors import UserError
+from sbexplore.ui.classroom import (
     DEFAULT_MAX_RUNS,
     DEFAULT_THREADS,
     ENV_MAX_RUNS,
@@ -19,7 +20,6 @@ from sbexplore.classroom import (
     Limits,
     limits_from_env,
 )
-from sbexplore.errors import UserError
 
 REPO_NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "app.ipynb"
 APP_SOURCE = "from sbexplore.ui.app import build_app\n\nbuild_app()"

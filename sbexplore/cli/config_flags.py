@@ -13,7 +13,7 @@ from typing import Any
 from sbexplore.cli.field_docs import field_docs, help_text
 from sbexplore.config import RunConfig
 from sbexplore.errors import UserError
-from sbexplore.records import FILES
+from sbexplore.runs.record import FILES
 
 
 def _optional(kind: type, choices: tuple[str, ...] = ()) -> Any:

@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from sbexplore.demo import (
+from sbexplore.errors import UserError
+from sbexplore.studies.demo import (
     CLEAN_COLUMNS,
     DEMO_EPOCHS,
     DEMO_MISLABEL_FRACTIONS,
@@ -22,7 +23,6 @@ from sbexplore.demo import (
     printable,
     run_demo,
 )
-from sbexplore.errors import UserError
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -68,7 +68,7 @@ def main(args: argparse.Namespace) -> int:
         if importlib.util.find_spec("plotly") is None:  # a bare core install (a GPU box)
             print("\nno report: plotly is not installed (pip install sbexplore)")
         else:
-            from sbexplore.report import write_report
+            from sbexplore.studies.report import write_report
 
             print(f"\nreport: {write_report(res.runs, args.out)}")
         print(f"runs saved under {args.out}")

@@ -16,8 +16,8 @@ import tokenize
 from dataclasses import dataclass
 from typing import Any
 
-from sbexplore import config as config_module
 from sbexplore.config import RunConfig
+from sbexplore.config import run_config as config_module
 
 OPEN_CHOICES = ("model",)  # any torchvision classification model name works too
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from sbexplore.errors import UserError
-from sbexplore.fileio import atomic_write
-from sbexplore.records import Run, is_run_dir, load_run
+from sbexplore.runs.fileio import atomic_write
+from sbexplore.runs.record import Run, is_run_dir, load_run
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -65,7 +65,7 @@ def write_tables(runs: list[Run], out: str) -> list[Path]:
     if len(runs) < 2:
         return []
     tables = {"comparison_table": comparison_table(runs)}
-    if any(r.config.policy == "all" for r in runs):
+    if any(r.config.policy == "traditional" for r in runs):
         tables["speedup_table"] = speedup_table(runs)
     paths = []
     for name, df in tables.items():
@@ -76,8 +76,8 @@ def write_tables(runs: list[Run], out: str) -> list[Path]:
 
 
 def main(args: argparse.Namespace) -> int:
-    from sbexplore.export import export_all, parse_formats
     from sbexplore.figures import figures_for
+    from sbexplore.figures.export import export_all, parse_formats
 
     formats = parse_formats(args.formats)
     for name in ("width", "height", "scale"):

@@ -24,7 +24,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def main(args: argparse.Namespace) -> int:
-    from sbexplore.report import write_report
+    from sbexplore.studies.report import write_report
 
     runs = find_runs(args.runs)
     out = Path(args.out)

@@ -9,10 +9,10 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from sbexplore.cli.config_flags import add_config_flags, config_from_args
-from sbexplore.progress import ProgressBar
-from sbexplore.recorder import Callback, Recorder
-from sbexplore.rundirs import with_default_out_dir
-from sbexplore.trainer import Trainer
+from sbexplore.engine.progress import ProgressBar
+from sbexplore.engine.recorder import Callback, Recorder
+from sbexplore.engine.trainer import Trainer
+from sbexplore.runs.folders import with_default_out_dir
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -22,7 +22,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                     "to --out-dir, else to ./runs/<name>-<YYYYmmdd-HHMMSS> ($SBEXPLORE_RUNS "
                     "instead of ./runs when set), unless --no-save. Re-run a saved run with "
                     "--config RUN_DIR/config.json (flags override it).")
-    p.add_argument("--preset", default=None, help="start from a preset (see sbexplore.presets)")
+    p.add_argument("--preset", default=None,
+                   help="start from a preset (see sbexplore.config.presets)")
     p.add_argument("--quiet", action="store_true", help="no per-epoch lines, no progress bar")
     p.add_argument("--no-save", dest="save", action="store_false",
                    help="without --out-dir, keep the run in memory only")

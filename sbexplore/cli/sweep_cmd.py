@@ -70,7 +70,7 @@ def _parse(key: str, t: str, text: str) -> Any:
 
 
 def main(args: argparse.Namespace) -> int:
-    from sbexplore.sweeps import sweep
+    from sbexplore.jobs.sweeps import sweep
 
     base = config_from_args(args)
     grid = parse_grid(args.grid)

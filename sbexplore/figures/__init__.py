@@ -5,19 +5,19 @@ Each figure carries the table behind it: `figure_data(fig)` (export writes it as
 
 from __future__ import annotations
 
+from sbexplore._compat import renamed_attributes
 from sbexplore.figures.catalog import comparison_figures, figures_for, run_figures
 from sbexplore.figures.comparison import (
     keep_vs_beta,
     pick_rate_vs_fraction,
     pooled_curves,
     seed_curves,
-    series_labels,
     speedup_bars,
     time_breakdown_bars,
 )
 from sbexplore.figures.data import attach_data, figure_data
 from sbexplore.figures.detectors import detector_pr_curves
-from sbexplore.figures.examples import data_map, detection_curve, selected_images
+from sbexplore.figures.examples import backpropped_images, data_map, detection_curve
 from sbexplore.figures.live import (
     learning_curves,
     loss_histogram,
@@ -32,6 +32,9 @@ __all__ = [
     "figure_data",
     "figures_for", "keep_vs_beta", "learning_curves", "loss_histogram", "mislabel_pick_rate",
     "pick_rate_vs_fraction", "pooled_curves", "run_figures", "seed_curves",
-    "series_labels", "selected_images", "selection_rule", "speedup_bars",
+    "backpropped_images", "selection_rule", "speedup_bars",
     "styled", "suspects_gallery", "time_breakdown_bars",
 ]
+
+__getattr__ = renamed_attributes(__name__, {  # names before 0.2
+    "selected_images": "backpropped_images"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from sbexplore.analysis.epochs import after_priming
-from sbexplore.records import Run
+from sbexplore.runs.record import Run
 
 
 def slug(text: str) -> str:
@@ -22,7 +22,7 @@ def run_figures(run: Run, prefix: str = "") -> dict[str, go.Figure]:
     from sbexplore.figures import live
     from sbexplore.figures.comparison import time_breakdown_bars
     from sbexplore.figures.detectors import detector_pr_curves
-    from sbexplore.figures.examples import data_map, detection_curve, selected_images
+    from sbexplore.figures.examples import backpropped_images, data_map, detection_curve
     from sbexplore.figures.suspects import suspects_gallery
 
     has_mis = bool(run.examples["mislabeled"].astype(bool).any()) if len(run.examples) else False
@@ -33,8 +33,8 @@ def run_figures(run: Run, prefix: str = "") -> dict[str, go.Figure]:
     if has_mis:
         figs["mislabel_pick_rate"] = live.mislabel_pick_rate([run])
     if selects and len(run.examples):
-        figs["most_selected"] = selected_images(run, "most")
-        figs["least_selected"] = selected_images(run, "least")
+        figs["most_backpropped"] = backpropped_images(run, "most")
+        figs["least_backpropped"] = backpropped_images(run, "least")
     if len(run.losses):
         figs["data_map"] = data_map(run)
     if has_mis and selects:
@@ -48,13 +48,13 @@ def run_figures(run: Run, prefix: str = "") -> dict[str, go.Figure]:
 
 def selected_after_priming(run: Run) -> bool:
     """Whether the run selected (not traditional) for at least one epoch after priming."""
-    return run.config.policy != "all" and bool(len(after_priming(run)))
+    return run.config.policy != "traditional" and bool(len(after_priming(run)))
 
 
-def comparison_figures(runs: list[Run]) -> dict[str, go.Figure]:
+def comparison_figures(runs: list[Run], prefix: str = "") -> dict[str, go.Figure]:
     """Figures across runs (seeds pooled): learning curves with bands on three clocks, speedup at
     the paper's targets (with a traditional run), keep against β, pick rate against mislabel
-    fraction, time breakdown, detection."""
+    fraction, time breakdown, detection. `prefix` goes before every name (a sub-folder)."""
     from sbexplore.figures import live
     from sbexplore.figures.comparison import (
         keep_vs_beta,
@@ -67,7 +67,7 @@ def comparison_figures(runs: list[Run]) -> dict[str, go.Figure]:
 
     figs: dict[str, go.Figure] = {f"learning_curves_{x}": seed_curves(runs, x=x)
                                   for x in ("epoch", "backprops", "time")}
-    if any(r.config.policy == "all" for r in runs) and any(r.config.policy != "all"
+    if any(r.config.policy == "traditional" for r in runs) and any(r.config.policy != "traditional"
                                                            for r in runs):
         figs["speedup"] = speedup_bars(runs)
     sb = [r for r in runs if r.config.policy == "sb"]
@@ -82,7 +82,7 @@ def comparison_figures(runs: list[Run]) -> dict[str, go.Figure]:
         if detect:
             figs["mislabel_detection"] = detection_curve(detect)
     figs["time_breakdown"] = time_breakdown_bars(runs)
-    return figs
+    return {prefix + k: v for k, v in figs.items()}
 
 
 def figures_for(runs: list[Run]) -> dict[str, go.Figure]:

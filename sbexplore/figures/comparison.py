@@ -1,4 +1,4 @@
-"""Comparison figures over several runs, seeds pooled by series (`analysis.series_name`):
+"""Comparison figures over several runs, seeds pooled by series (`analysis.run_labels`):
 learning curves with bands, speedup at the paper's targets, keep against beta, mislabel pick rate
 against mislabel fraction, time breakdown. Each attaches its table (`figures.data.figure_data`)."""
 
@@ -15,7 +15,7 @@ from sbexplore.analysis import (
     format_stat,
     keep_table,
     pick_rate_table,
-    series_name,
+    run_labels,
     speedup_table,
     time_breakdown,
 )
@@ -24,21 +24,10 @@ from sbexplore.errors import ConfigError
 from sbexplore.figures.data import attach_data
 from sbexplore.figures.live import X_AXES, Y_LABELS
 from sbexplore.figures.style import PALETTE, styled
-from sbexplore.records import Run
+from sbexplore.runs.record import Run
 
 CLOCK_COLORS = dict(zip(CLOCKS, PALETTE[:3], strict=True))
 BANDS = ("std", "minmax", "none")
-
-
-def series_labels(runs: list[Run]) -> list[str]:
-    """Each run's series label: its name without the seed, plus its mislabel fraction when
-    runs of one name differ only in that."""
-    names = [series_name(r) for r in runs]
-    fracs: dict[str, set[float]] = {}
-    for n, r in zip(names, runs, strict=True):
-        fracs.setdefault(n, set()).add(r.config.mislabel_fraction)
-    return [f"{n} ({r.config.mislabel_fraction:.0%} mislabeled)" if len(fracs[n]) > 1 else n
-            for n, r in zip(names, runs, strict=True)]
 
 
 def pooled_curves(runs: list[Run], x: str = "epoch", y: str = "test_accuracy") -> pd.DataFrame:
@@ -46,7 +35,7 @@ def pooled_curves(runs: list[Run], x: str = "epoch", y: str = "test_accuracy") -
     if x not in X_AXES:
         raise ConfigError(f"x={x!r} is not allowed: one of {', '.join(X_AXES)}")
     frames = []
-    for label, r in zip(series_labels(runs), runs, strict=True):
+    for label, r in zip(run_labels(runs), runs, strict=True):
         m = r.metrics
         if y not in m.columns:
             raise ConfigError(f"y={y!r} is not allowed: one of the metrics columns "
@@ -102,7 +91,7 @@ def seed_curves(runs: list[Run], x: str = "epoch", y: str = "test_accuracy",
 def _mark_targets(fig: go.Figure, runs: list[Run]) -> None:
     """Dotted lines at traditional's final error × 1.1, 1.2, 1.4 (one mislabel fraction only)."""
     if len({r.config.mislabel_fraction for r in runs}) != 1 or not any(
-            r.config.policy == "all" for r in runs):
+            r.config.policy == "traditional" for r in runs):
         return
     (targets,) = error_targets(runs).values()
     for k, acc in targets.items():
@@ -130,7 +119,7 @@ def speedup_bars(runs: list[Run], target: float | None = None,
     mean over the seeds that reached the target, whiskers: std; labels give n and 'never
     reached' (no bar) or 'k of n reached'."""
     df = speedup_table(runs, target, factors, f_over_t, clocks=clocks)
-    df = df[df["policy"] != "all"].reset_index(drop=True)
+    df = df[df["policy"] != "traditional"].reset_index(drop=True)
     df["label"] = [format_stat(m, s, n, k) for m, s, n, k in
                    zip(df["speedup_mean"], df["speedup_std"], df["seeds"], df["reached"],
                        strict=True)]
@@ -203,7 +192,7 @@ def time_breakdown_bars(runs: list[Run]) -> go.Figure:
     """Mean seconds per epoch (after priming), stacked: selection forward, training
     forward/backward, other (evaluation, data, bookkeeping); seeds pooled by series (mean)."""
     df = time_breakdown(runs)
-    df["run"] = series_labels(runs)
+    df["run"] = run_labels(runs)
     df = (df.groupby("run", sort=False)
           .agg(policy=("policy", "first"), seeds=("run", "size"), epochs=("epochs", "mean"),
                select_s=("select_s", "mean"), train_s=("train_s", "mean"),

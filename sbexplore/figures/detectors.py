@@ -15,7 +15,7 @@ from sbexplore.analysis.label_errors import available_scores
 from sbexplore.errors import ConfigError
 from sbexplore.figures.data import attach_data
 from sbexplore.figures.style import PALETTE, styled
-from sbexplore.records import Run
+from sbexplore.runs.record import Run
 
 MAX_POINTS = 400  # per curve: enough for a smooth line, small enough to export quickly
 

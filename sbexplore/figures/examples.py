@@ -1,71 +1,43 @@
-"""Per-example figures of one run: most / least selected images, the data map, and SB as a
+"""Per-example figures of one run: most / least backpropped images, the data map, and SB as a
 mislabel detector. Each attaches its table (see `figures.data.figure_data`)."""
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from sbexplore.analysis import (
-    least_selected,
+    least_backpropped,
     mislabel_detection,
-    most_selected,
+    most_backpropped,
     training_dynamics,
 )
 from sbexplore.errors import ConfigError
 from sbexplore.figures.data import attach_data
+from sbexplore.figures.image_grid import class_namer, image_grid_figure
 from sbexplore.figures.style import CLEAN_COLOR, MISLABELED_COLOR, PALETTE, styled
-from sbexplore.records import Run
+from sbexplore.runs.record import Run
 
 WHICH = ("most", "least")
 
 
-def selected_images(run: Run, which: str = "most", k: int = 16, cols: int = 8,
-                    tile_px: int = 110) -> go.Figure:
-    """A grid of the k most (or least) selected training images; titles give the label and the
-    times selected; mislabeled ones (in red) give the given and the true label."""
+def backpropped_images(run: Run, which: str = "most", k: int = 16, cols: int = 8,
+                       tile_px: int = 110) -> go.Figure:
+    """A grid of the k most (or least) often backpropped training images; captions give the
+    label and the times backpropped; mislabeled ones (in red) give the given and the true
+    label."""
     if which not in WHICH:
         raise ConfigError(f"which={which!r} is not allowed: one of {', '.join(WHICH)}")
     if k < 1:
         raise ConfigError(f"k={k!r} is not allowed: must be >= 1")
-    from sbexplore.data import raw_image
-
-    df = (most_selected if which == "most" else least_selected)(run, k)
-    classes, cfg = run.classes, run.config
-
-    def name(c: int) -> str:
-        return classes[int(c)] if int(c) < len(classes) else str(int(c))
-
-    titles, colors = [], []
-    for r in df.itertuples():
-        if r.mislabeled:
-            titles.append(f"✗ given {name(r.label)} · true {name(r.true_label)}"
-                          f"<br>×{r.times_selected}")
-        else:
-            titles.append(f"{name(r.label)}<br>×{r.times_selected}")
-        colors.append(MISLABELED_COLOR if r.mislabeled else "#222222")
-    cols = max(1, min(cols, len(df)))
-    rows = max(1, math.ceil(len(df) / cols))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.01,
-                        vertical_spacing=0.3 / rows)
-    for i, r in enumerate(df.itertuples()):
-        img = raw_image(cfg.dataset, int(r.source_index), cfg.data_root, cfg.image_size)
-        if img.shape[-1] == 1:
-            img = np.repeat(img, 3, axis=-1)
-        fig.add_trace(go.Image(z=img, name=str(r.index), hovertemplate=f"example {r.index}"
-                               "<extra></extra>"), row=i // cols + 1, col=i % cols + 1)
-    for ann, color in zip(fig.layout.annotations, colors, strict=True):
-        ann.font = dict(size=11, color=color)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    styled(fig, f"{which.capitalize()} selected examples — {run.name}",
-           width=cols * tile_px + 40, height=rows * (tile_px + 30) + 70,
-           margin=dict(l=20, r=20, t=90, b=20))
-    return attach_data(fig, df)
+    df = (most_backpropped if which == "most" else least_backpropped)(run, k)
+    name = class_namer(run.classes)
+    captions = [(f"✗ given {name(r.label)} · true {name(r.true_label)}" if r.mislabeled
+                 else name(r.label)) + f"<br>×{r.times_backpropped}" for r in df.itertuples()]
+    colors = [MISLABELED_COLOR if m else "#222222" for m in df["mislabeled"]]
+    return image_grid_figure(run.config, df, captions, colors,
+                             f"{which.capitalize()} backpropped examples — {run.name}", cols,
+                             tile_px)
 
 
 def data_map(run: Run, max_points: int = 20000) -> go.Figure:
@@ -83,9 +55,9 @@ def data_map(run: Run, max_points: int = 20000) -> go.Figure:
         fig.add_scatter(
             x=d["confidence_std"], y=d["confidence_mean"], mode="markers", name=name,
             marker=dict(symbol=symbol, size=6 if flag else 5, opacity=0.8,
-                        color=d["selection_frequency"], coloraxis="coloraxis",
+                        color=d["backprop_frequency"], coloraxis="coloraxis",
                         line=dict(width=1, color=MISLABELED_COLOR) if flag else None),
-            customdata=d[["index", "times_selected"]].to_numpy(),
+            customdata=d[["index", "times_backpropped"]].to_numpy(),
             hovertemplate="example %{customdata[0]}<br>selected %{customdata[1]}×"
                           "<br>variability %{x:.3f}<br>confidence %{y:.3f}<extra></extra>")
     styled(fig, f"Data map — {run.name}", xaxis_title=f"variability (std of {p})",

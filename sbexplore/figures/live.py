@@ -14,17 +14,18 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sbexplore.figures.style import (
+    BACKPROPPED_COLOR,
     BASE_RATE_COLOR,
     MISLABELED_COLOR,
-    SELECTED_COLOR,
     SKIPPED_COLOR,
     run_color,
     run_dash,
     run_symbol,
     styled,
 )
-from sbexplore.records import HIST_EDGES, Run
-from sbexplore.snapshot import Snapshot
+from sbexplore.runs.record import HIST_EDGES, Run
+from sbexplore.runs.snapshot import Snapshot
+from sbexplore.runs.source import LiveSource
 
 X_AXES = {"epoch": ("epoch", "epoch"), "backprops": ("total_backprops", "examples backpropped"),
           "time": ("total_time_s", "wall time (s)")}
@@ -33,26 +34,28 @@ Y_LABELS = {"test_accuracy": "test accuracy", "test_loss": "test loss",
             "mislabel_pick_rate": "mislabel pick rate"}
 FIRST_BIN_LEFT = 1e-4  # the [0, 1e-3) bin is drawn from here on the log axis
 
-Source = Any  # a Run, a BackgroundRun, a Recorder or a Snapshot
+Source = Run | Snapshot | LiveSource  # a record, a moment of a run, or a run in progress
 
 
 # -- normalising sources -----------------------------------------------------------------------
+def _record(source: Source) -> Run | Snapshot:
+    return source.record if isinstance(source, LiveSource) else source
+
+
 def _metrics(source: Source) -> pd.DataFrame:
-    if isinstance(source, Snapshot):
-        return source["metrics"]
-    return source.run.metrics if hasattr(source, "snapshot") else source.metrics
+    return _record(source).metrics
 
 
 def _name(source: Source) -> str:
-    return source["name"] if isinstance(source, Snapshot) else source.name
+    return source.name
 
 
-def _config(source: Source):
-    return source["config"] if isinstance(source, Snapshot) else source.config
+def _config(source: Source) -> Any:
+    return source.config
 
 
 def _as_list(runs: Source | Sequence[Source]) -> list[Source]:
-    if isinstance(runs, (Run, Snapshot)) or hasattr(runs, "snapshot"):
+    if isinstance(runs, (Run, Snapshot, LiveSource)):
         return [runs]
     return list(runs)
 
@@ -65,7 +68,7 @@ def histogram_counts(source: Source, epoch: int | None = None) -> tuple[np.ndarr
         if source["hist"].sum() or source.get("hist_last") is None:
             return source["hist"], source["hist_edges"], f"epoch {source['epoch']} so far"
         return source["hist_last"], source["hist_edges"], f"epoch {max(1, source['epoch'] - 1)}"
-    run = source.run if hasattr(source, "snapshot") else source
+    run = _record(source)
     if not len(run.hist):
         return np.zeros((4, len(HIST_EDGES) - 1), np.int64), HIST_EDGES, "no epoch yet"
     e = len(run.hist) if epoch is None else epoch
@@ -77,14 +80,14 @@ def histogram_counts(source: Source, epoch: int | None = None) -> tuple[np.ndarr
 
 # -- (1) loss histogram ------------------------------------------------------------------------
 def histogram_traces(counts: np.ndarray, edges: np.ndarray) -> list[go.Scatter]:
-    """Four step traces on fixed bins: selected/skipped x clean/mislabeled."""
+    """Four step traces on fixed bins: backpropped/skipped x clean/mislabeled."""
     left = np.asarray(edges, float).copy()
     left[0] = FIRST_BIN_LEFT
     styles = [  # order of records.HIST_GROUPS
         ("skipped, clean", SKIPPED_COLOR, "solid"),
         ("skipped, mislabeled", MISLABELED_COLOR, "dot"),
-        ("selected, clean", SELECTED_COLOR, "solid"),
-        ("selected, mislabeled", MISLABELED_COLOR, "solid"),
+        ("backpropped, clean", BACKPROPPED_COLOR, "solid"),
+        ("backpropped, mislabeled", MISLABELED_COLOR, "solid"),
     ]
     traces = []
     for g, (label, color, dash) in enumerate(styles):
@@ -99,7 +102,7 @@ def histogram_traces(counts: np.ndarray, edges: np.ndarray) -> list[go.Scatter]:
 
 
 def loss_histogram(source: Source, epoch: int | None = None) -> go.Figure:
-    """Losses used for selection on fixed log bins, selected vs skipped, clean vs mislabeled."""
+    """Losses used for selection on fixed log bins, backpropped vs skipped, clean vs mislabeled."""
     counts, edges, what = histogram_counts(source, epoch)
     fig = go.Figure(histogram_traces(counts, edges))
     fig.update_xaxes(type="log", title="loss (log scale; first bin is < 0.001)",
@@ -185,7 +188,7 @@ def mislabel_pick_rate(runs: Source | Sequence[Source],
 def rule_traces(beta: float, losses: np.ndarray | None = None, probs: np.ndarray | None = None,
                 keep: np.ndarray | None = None,
                 percentile: np.ndarray | None = None) -> list[go.Scatter]:
-    """The curve P = percentile^β and the latest candidate batch on it (selected / skipped)."""
+    """The curve P = percentile^β and the latest candidate batch on it (backpropped / skipped)."""
     p = np.linspace(0, 1, 101)
     traces = [go.Scatter(x=p, y=p ** beta, mode="lines", name=f"P = percentile^{beta:g}",
                          line=dict(color="#444444", width=2))]
@@ -196,18 +199,18 @@ def rule_traces(beta: float, losses: np.ndarray | None = None, probs: np.ndarray
                           else np.argsort(np.argsort(np.asarray(losses))) / len(probs))
         keep = np.ones(len(probs), bool) if keep is None else np.asarray(keep, bool)
         text = None if losses is None else [f"loss {v:.3g}" for v in np.asarray(losses, float)]
-        for mask, label, color in ((keep, "selected", SELECTED_COLOR),
+        for mask, label, color in ((keep, "backpropped", BACKPROPPED_COLOR),
                                    (~keep, "skipped", SKIPPED_COLOR)):
             traces.append(go.Scatter(
                 x=np.asarray(percentile)[mask], y=probs[mask], mode="markers", name=label,
-                marker=dict(color=color, size=8, symbol="circle" if label == "selected" else "x",
+                marker=dict(color=color, size=8, symbol="circle" if label == "backpropped" else "x",
                             line=dict(color="white", width=0.5)),
                 text=None if text is None else [t for t, k in zip(text, mask, strict=True) if k],
                 hovertemplate="percentile %{x:.2f}, P %{y:.2f}<br>%{text}<extra></extra>"))
     else:
-        for label, color in (("selected", SELECTED_COLOR), ("skipped", SKIPPED_COLOR)):
+        for label, color in (("backpropped", BACKPROPPED_COLOR), ("skipped", SKIPPED_COLOR)):
             traces.append(go.Scatter(x=[], y=[], mode="markers", name=label, marker=dict(
-                color=color, size=8, symbol="circle" if label == "selected" else "x")))
+                color=color, size=8, symbol="circle" if label == "backpropped" else "x")))
     return traces
 
 

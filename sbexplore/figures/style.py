@@ -10,8 +10,8 @@ import plotly.io as pio
 
 # Okabe & Ito (2008): distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
-POLICY_COLORS = {"sb": "#0072B2", "uniform": "#E69F00", "topk": "#CC79A7", "all": "#000000"}
-SELECTED_COLOR, SKIPPED_COLOR = "#0072B2", "#BBBBBB"
+POLICY_COLORS = {"sb": "#0072B2", "uniform": "#E69F00", "topk": "#CC79A7", "traditional": "#000000"}
+BACKPROPPED_COLOR, SKIPPED_COLOR = "#0072B2", "#BBBBBB"
 CLEAN_COLOR, MISLABELED_COLOR = "#009E73", "#D55E00"
 BASE_RATE_COLOR = "#666666"
 # runs differ by marker symbol and dash too, not by colour alone

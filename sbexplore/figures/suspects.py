@@ -7,16 +7,13 @@ A static `go.Figure` of `go.Image` subplots (exportable); FigureWidget layout im
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from sbexplore.analysis.detector import default_score, label_suspects
-from sbexplore.figures.data import attach_data
-from sbexplore.figures.style import MISLABELED_COLOR, styled
+from sbexplore.analysis.detector import label_suspects
+from sbexplore.figures.image_grid import class_namer, image_grid_figure
+from sbexplore.figures.style import MISLABELED_COLOR
 
 
 def suspects_gallery(item: Any, score: str | None = None, k: int = 16, cols: int = 8,
@@ -24,44 +21,21 @@ def suspects_gallery(item: Any, score: str | None = None, k: int = 16, cols: int
     """The k examples of a Run (or `CleanlabResult`) most suspicious by `score`: each titled
     "given → predicted" (red when they differ) and the score (None: `default_score`);
     injected flips add the true label."""
-    from sbexplore.data import raw_image
-
-    score = score or default_score(item)
     df = label_suspects(item, score, k)
-    cfg = item.config
-    classes = list(getattr(item, "classes", []) or [])
-
-    def name(c: int) -> str:
-        return classes[int(c)] if 0 <= int(c) < len(classes) else str(int(c))
-
-    titles, colors = [], []
+    score = df.columns[-1]  # the score label_suspects used (its default, or today's name)
+    name = class_namer(list(getattr(item, "classes", []) or []))
+    captions, colors = [], []
     for r in df.itertuples():
         pred = r.pred
         head = f"given {name(r.label)}" + (f" → {name(pred)}" if pred >= 0 else "")
         tail = f"{score} {_fmt(getattr(r, score))}"
         if r.mislabeled:
             tail += f" · true {name(r.true_label)}"
-        titles.append(f"{head}<br>{tail}")
+        captions.append(f"{head}<br>{tail}")
         colors.append(MISLABELED_COLOR if 0 <= pred != r.label else "#222222")
-    cols = max(1, min(cols, len(df)))
-    rows = max(1, math.ceil(len(df) / cols))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.01,
-                        vertical_spacing=0.35 / rows)
-    for i, r in enumerate(df.itertuples()):
-        img = raw_image(cfg.dataset, int(r.source_index), cfg.data_root, cfg.image_size)
-        if img.shape[-1] == 1:
-            img = np.repeat(img, 3, axis=-1)
-        fig.add_trace(go.Image(z=img, name=str(r.index),
-                               hovertemplate=f"example {r.index}<extra></extra>"),
-                      row=i // cols + 1, col=i % cols + 1)
-    for ann, color in zip(fig.layout.annotations, colors, strict=True):
-        ann.font = dict(size=10, color=color)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    styled(fig, f"Suspected label errors by {score} — {item.name}",
-           width=cols * tile_px + 40, height=rows * (tile_px + 34) + 70,
-           margin=dict(l=20, r=20, t=90, b=20))
-    return attach_data(fig, df)
+    return image_grid_figure(item.config, df, captions, colors,
+                             f"Suspected label errors by {score} — {item.name}", cols, tile_px,
+                             caption_size=10)
 
 
 def _fmt(v: float) -> str:

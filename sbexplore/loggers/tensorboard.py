@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from sbexplore.engine.recorder import Callback, Recorder
 from sbexplore.errors import ConfigError
-from sbexplore.recorder import Callback, Recorder
-from sbexplore.records import HIST_GROUPS, METRIC_COLUMNS
+from sbexplore.runs.record import HIST_GROUPS, METRIC_COLUMNS
 
 # metric column -> TensorBoard tag (grouped into sections); the rest go under "run/"
 TAGS = {
@@ -24,7 +24,7 @@ TAGS = {
     "time_train_s": "time/train_s", "time_other_s": "time/other_s",
     "time_eval_s": "time/eval_s", "time_save_s": "time/save_s", "total_time_s": "time/total_s",
     "lr": "train/lr", "total_backprops": "run/total_backprops",
-    "total_forwarded": "run/total_forwarded", "step": "run/step",
+    "total_forwarded": "run/total_forwarded", "candidate_batches": "run/candidate_batches",
 }
 
 
@@ -57,7 +57,7 @@ class TensorBoardLogger(Callback):
             if value is None or isinstance(value, float) and math.isnan(value):
                 continue  # NaN means "not measured" (no mislabels, save time pending)
             self.writer.add_scalar(tag(column), float(value), epoch)
-        run = recorder.run
+        run = recorder.record
         if len(run.hist):
             self.write_histograms(run.hist[-1], np.asarray(run.hist_edges, float), epoch)
         self.writer.flush()

@@ -10,8 +10,8 @@ from typing import Any
 
 import ipywidgets as w
 
-from sbexplore.classroom import Limits, apply_limits, limits_from_env
 from sbexplore.config import RunConfig
+from sbexplore.ui.classroom import Limits, apply_limits, limits_from_env
 from sbexplore.ui.dashboard import Dashboard
 from sbexplore.ui.lesson import LESSON_PACE_S, Experiment, Lesson
 

@@ -48,9 +48,9 @@ class Controls(w.VBox):
         self.pause = w.ToggleButton(description="Pause", icon="pause", value=False,
                                     tooltip="pause / resume the focused run")
         self.stop = w.Button(description="Stop", button_style="danger", icon="stop",
-                             tooltip="stop the focused run after its current step")
-        self.step = w.Button(description="Step", icon="step-forward",
-                             tooltip="pause the focused run after one more epoch")
+                             tooltip="stop the focused run after its current optimizer step")
+        self.advance = w.Button(description="+1 epoch", icon="step-forward",
+                                tooltip="train the focused run one more epoch, then pause")
         self.pace = w.FloatSlider(value=pace, min=0.0, max=3.0, step=0.25,
                                   description="s per epoch", continuous_update=False,
                                   readout_format=".2f", layout=WIDE, style=STYLE,
@@ -66,7 +66,7 @@ class Controls(w.VBox):
         super().__init__([
             self.dataset, self.model, self.policy, w.HBox([self.beta, self.keep_label]),
             self.staleness, self.pace, live, self.mislabel, self.epochs, self.seed, self.device,
-            w.HBox([self.start, self.pause, self.step, self.stop]), self.progress, self.status,
+            w.HBox([self.start, self.pause, self.advance, self.stop]), self.progress, self.status,
             self.error,
         ])
 

@@ -10,7 +10,7 @@ import copy
 import html
 import os
 import threading
-import time
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,21 +19,23 @@ import ipywidgets as w
 import numpy as np
 import plotly.graph_objects as go
 
-from sbexplore.classroom import cap_message
-from sbexplore.config import RunConfig
+from sbexplore.config import RunConfig, run_slug
+from sbexplore.engine.recorder import Recorder
 from sbexplore.errors import RunFolderError, UserError
 from sbexplore.figures import live
 from sbexplore.figures.style import TOP_MARGIN
-from sbexplore.records import Run, load_run
-from sbexplore.rundirs import runs_root
-from sbexplore.runner import BackgroundRun, start
-from sbexplore.snapshot import Snapshot
-from sbexplore.sweeps import run_folder_name
+from sbexplore.jobs.background import BackgroundRun, start
+from sbexplore.runs.folders import runs_root
+from sbexplore.runs.follow import FolderRun, run_folders
+from sbexplore.runs.record import Run, load_run
+from sbexplore.runs.snapshot import Snapshot
+from sbexplore.runs.source import LiveSource
+from sbexplore.ui.classroom import cap_message
 from sbexplore.ui.controls import Controls
 from sbexplore.ui.gallery import Gallery
+from sbexplore.ui.redraws import Redraws
 from sbexplore.ui.refresher import MAX_RATE, Refresher
 from sbexplore.ui.run_list import Entry, RunList
-from sbexplore.watch import FolderRun, run_folders
 
 FIG_SIZE = dict(width=520, height=360)
 DEFAULT = RunConfig(dataset="digits", model="mlp", epochs=30, batch_size=64, device="auto",
@@ -62,8 +64,9 @@ def sync_figure(widget: go.FigureWidget, fig: go.Figure) -> None:
 
 
 def update_traces(widget: go.FigureWidget, traces: list, title: str) -> bool:
-    """The per-step fast path: when the traces keep their kind and names, send only the data
-    arrays that changed (no figure, template or layout rebuilt). False: use `sync_figure`."""
+    """The per-candidate-batch fast path: when the traces keep their kind and names, send only
+    the data arrays that changed (no figure, template or layout rebuilt). False: use
+    `sync_figure`."""
     if len(widget.data) != len(traces) or any(
             (a.type, a.name) != (b.type, b.name) for a, b in zip(widget.data, traces,
                                                                    strict=True)):
@@ -104,22 +107,23 @@ class Dashboard(w.VBox):
     elsewhere (a BackgroundRun, a Recorder of your own loop, a saved Run);
     `Dashboard.load(path)` replays a saved run (or every run of a sweep folder).
     `model`, `loss` and `data` make Start train your network (a fresh copy each run), your
-    per-example loss and your data (see `sbexplore.train`)."""
+    per-example loss and your data (see `sbexplore.train`); `start=True` starts a run with the
+    panel's settings at once."""
 
     def __init__(self, config: RunConfig | None = None, run: Any = None,
                  out: str | os.PathLike | None = None, rate: float = MAX_RATE,
                  max_runs: int | None = None, pace: float = 0.0, lazy_figures: bool = False,
-                 save: bool = True, *, model: Any = None, loss: Any = None, data: Any = None):
+                 save: bool = True, *, model: Any = None, loss: Any = None, data: Any = None,
+                 start: bool = False):
         self.base = config or DEFAULT
         self.model, self.loss, self.data = model, loss, data
-        self.out = Path(out) if out else None  # None: ./runs/<slug>-<time> (sbexplore.rundirs)
+        self.out = Path(out) if out else None  # None: ./runs/<slug>-<time> (sbexplore.runs.folders)
         self.save = save  # False: runs started here live in memory only
         self.max_runs = max_runs  # runs training at once (a classroom server's cap); None: any
         self._lock = threading.RLock()
         self._quiet = False  # set while code (not the user) writes the controls
-        self._last_key: Any = None
-        self._view_keys: dict[str, Any] = {}
-        self._slow_drawn: dict[str, tuple[float, Any]] = {}  # view -> (when, state) drawn
+        self.redraws = Redraws(SLOW_VIEW_INTERVAL_S)
+        self.refresher: Refresher | None = None  # started once the widgets exist
         self._followed: Path | None = None  # a sweep folder watched for new runs
         self.focused: Entry | None = None
         self.controls = c = Controls(self.base, pace)
@@ -146,10 +150,10 @@ class Dashboard(w.VBox):
         if not lazy_figures:
             for k in self._figure_builders:
                 self._add_figure(k)
-        self.galleries = [Gallery("hardest"), Gallery("easiest"), Gallery("picked_mislabeled")]
+        self.galleries = [Gallery("hardest"), Gallery("easiest"), Gallery("mislabeled")]
         c.start.on_click(lambda _: self.start())
         c.stop.on_click(lambda _: self.stop())
-        c.step.on_click(lambda _: self.step())
+        c.advance.on_click(lambda _: self.advance())
         c.pause.observe(self._on_pause, "value")
         c.beta.observe(lambda ch: self._live_set("beta", float(ch["new"])), "value")
         c.staleness.observe(lambda ch: self._live_set("staleness", int(ch["new"])), "value")
@@ -170,6 +174,8 @@ class Dashboard(w.VBox):
             self._after_first_view(c.status, self._add_next_figure)
         for source in ([] if run is None else run if isinstance(run, (list, tuple)) else [run]):
             self.attach(source)
+        if start:
+            self.start()
 
     # -- plots --------------------------------------------------------------------------
     # A page (Voilà) that opens four plotly FigureWidgets at once makes the browser load
@@ -181,10 +187,8 @@ class Dashboard(w.VBox):
         with self._lock:
             setattr(self, f"{name}_fig", fig)
             self._slots[name].children = [fig]
-            self._view_keys.clear()
-            self._slow_drawn.clear()
-            self._last_key = None
-        if hasattr(self, "refresher"):
+            self.redraws.clear()
+        if self.refresher is not None:
             self.refresher.poke()
         return fig
 
@@ -245,10 +249,10 @@ class Dashboard(w.VBox):
                 except RunFolderError:  # damaged, or replaced while we read: try next time
                     continue
 
-    def attach(self, source: BackgroundRun | Run) -> Entry:
+    def attach(self, source: Run | LiveSource) -> Entry:
         """Add a live or saved run to the list and focus it."""
         entry = self.runs_list.add(source)
-        if hasattr(source, "add_done_callback"):  # draw the final state the moment it ends
+        if isinstance(source, (BackgroundRun, Recorder)):  # draw its end the moment it ends
             source.add_done_callback(lambda _: self._changed())
         self.focus(entry)
         return entry
@@ -266,9 +270,7 @@ class Dashboard(w.VBox):
         try:
             cfg = config or c.config()
             if self.out is not None:
-                folder = f"{len(self.runs_list.entries) + 1:02d}_" + run_folder_name(
-                    {"policy": cfg.policy, "beta": cfg.beta, "staleness": cfg.staleness,
-                     "mislabels": cfg.mislabel_fraction}, cfg.seed)
+                folder = f"{len(self.runs_list.entries) + 1:02d}-{run_slug(cfg, seed=True)}"
                 cfg = cfg.replace(out_dir=str(self.out / folder))
             model = copy.deepcopy(self.model) if self.model is not None else None
             run = start(cfg, model=model, loss=self.loss, data=self.data, save=self.save)
@@ -276,25 +278,23 @@ class Dashboard(w.VBox):
             self._show_error(str(exc), plain=True)
             return None
         self._show_error("")
-        if pace:  # a live setting: set once the trainer exists, off the kernel's main thread
-            threading.Thread(target=self._set_when_ready, args=(run, "pace", pace),
-                             daemon=True).start()
+        if pace:  # a live setting, applied before the run's first candidate batch
+            run.set("pace", pace)
         self.attach(run)
         return run
 
-    def _set_when_ready(self, run: BackgroundRun, field: str, value: float) -> None:
-        try:
-            run.set(field, value)
-        except (ValueError, RuntimeError, AttributeError):
-            pass  # a run that failed to start shows its own error
-
-    def step(self, epochs: int = 1) -> None:
+    def advance(self, epochs: int = 1) -> None:
         """Let the focused paused run train `epochs` more epochs, then pause it again (a
         running one pauses after them)."""
         e = self.focused
-        if e is not None and e.active and e.stoppable and hasattr(e.source, "step_epochs"):
-            e.source.step_epochs(epochs)
+        if e is not None and e.active and e.stoppable:
+            e.source.advance(epochs)
         self._changed()
+
+    def step(self, epochs: int = 1) -> None:
+        """Deprecated name of `advance`."""
+        warnings.warn("Dashboard.step(k) is now advance(k)", DeprecationWarning, stacklevel=2)
+        self.advance(epochs)
 
     @contextmanager
     def quiet(self):
@@ -307,7 +307,7 @@ class Dashboard(w.VBox):
                 self._quiet = was
 
     def stop(self) -> None:
-        """Stop the focused run (after its current step)."""
+        """Stop the focused run (after its current optimizer step)."""
         if self.focused is not None and self.focused.live:
             self.focused.source.stop()
         self._changed()
@@ -330,13 +330,32 @@ class Dashboard(w.VBox):
         self._changed()
 
     @property
-    def runs(self) -> list[Any]:
+    def runs(self) -> list[Run | LiveSource]:
         return [e.source for e in self.runs_list.entries]
 
     @property
-    def run(self) -> Any:
-        """The focused run (a BackgroundRun or a saved Run), or None."""
+    def current(self) -> Run | LiveSource | None:
+        """The focused run (a live source or a saved Run), or None."""
         return self.focused.source if self.focused else None
+
+    @property
+    def run(self) -> Run | LiveSource | None:
+        """Deprecated name of `current`."""
+        warnings.warn("Dashboard.run is now Dashboard.current", DeprecationWarning,
+                      stacklevel=2)
+        return self.current
+
+    def result(self, wait: bool = True, timeout: float | None = None) -> Run:
+        """The focused run's record (an empty Run of the panel's settings before any run);
+        `wait`: once it has ended (at most `timeout` s), else as far as it got."""
+        source = self.current
+        if source is None:
+            return Run(config=self.base)
+        if isinstance(source, Run):
+            return source
+        if wait and isinstance(source, (BackgroundRun, Recorder)):
+            return source.wait(timeout)
+        return source.record
 
     def close(self) -> None:
         self._followed = None
@@ -345,8 +364,7 @@ class Dashboard(w.VBox):
 
     # -- wiring ---------------------------------------------------------------------------
     def _changed(self) -> None:
-        self._last_key = None
-        if hasattr(self, "refresher"):
+        if self.refresher is not None:
             self.refresher.poke()
 
     def _busy(self) -> bool:
@@ -385,7 +403,8 @@ class Dashboard(w.VBox):
 
     # -- drawing (refresher thread, or directly) ------------------------------------------
     def refresh(self, force: bool = False) -> bool:
-        """Redraw the views from fresh snapshots; returns whether anything was redrawn."""
+        """Redraw the views whose data changed, from fresh snapshots; returns whether any
+        view was redrawn (`force`: every view)."""
         with self._lock:
             if self._followed is not None:
                 self._follow_new_folders()
@@ -394,72 +413,55 @@ class Dashboard(w.VBox):
             focus = self.focused
             if focus is None:
                 return False
+            if force:
+                self.redraws.clear()
             epoch = None if focus.live else self.replay_epoch.value
             snap = focus.snapshot(epoch)
-            visible = [(e, snap if e is focus else e.snapshot(epoch if not e.live else None))
+            visible = [(e, snap if e is focus else e.snapshot(None if e.live else epoch))
                        for e in self.runs_list.visible]
-            key = (id(focus), snap["step"], snap["status"], snap["epoch"], snap["beta"],
-                   self.x_axis.value, self.y_axis.value,
-                   tuple((id(e), s["step"], s["status"], len(s["metrics"])) for e, s in visible))
-            if key == self._last_key and not force:
-                return False
-            if force:
-                self._view_keys.clear()
-                self._slow_drawn.clear()
-            self._draw_status(focus, snap)
-            # each view is resent only when its data changed: the browser must keep up at 5 Hz
-            step_key = (id(focus), snap["step"], snap["beta"], snap["status"], snap["epoch"])
-            if self.rule_fig is not None and self._changed_view("rule", step_key):
+            drew = self.redraws.due("status", (id(focus), snap.status, snap.candidate_batches,
+                                               snap.epoch, len(snap.metrics)))
+            if drew:
+                self._draw_status(focus, snap)
+            # per candidate batch: the rule and the histogram of the focused run
+            batch = (id(focus), snap.candidate_batches, snap.beta, snap.status, snap.epoch)
+            if self.rule_fig is not None and self.redraws.due("rule", batch):
                 args = live.rule_args(snap)
                 if not update_traces(self.rule_fig, live.rule_traces(*args),
                                      live.rule_title(args[0])):
                     sync_figure(self.rule_fig, live.selection_rule(*args))
-            if self.hist_fig is not None and self._changed_view("hist", step_key):
+                drew = True
+            if self.hist_fig is not None and self.redraws.due("hist", batch):
                 counts, edges, what = live.histogram_counts(snap)
                 if not update_traces(self.hist_fig, live.histogram_traces(counts, edges),
-                                     live.histogram_title(snap["name"], what)):
+                                     live.histogram_title(snap.name, what)):
                     sync_figure(self.hist_fig, live.loss_histogram(snap))
-            snaps, colors = [s for _, s in visible], [e.color for e, _ in visible]
-            epoch_key = (self.x_axis.value, self.y_axis.value,
-                         tuple((id(e), len(s["metrics"])) for e, s in visible))
-            statuses = tuple((id(e), s["status"]) for e, s in visible)
+                drew = True
+            # per epoch, at most every SLOW_VIEW_INTERVAL_S: curves, pick rates, galleries
+            x, y = self.x_axis.value, self.y_axis.value
+            statuses = tuple((id(e), s.status) for e, s in visible)
+            epochs = tuple((id(e), len(s.metrics)) for e, s in visible)
             if self.curves_fig is not None and self.pick_fig is not None and \
-                    self._slow_view_due("curves", epoch_key, (self.x_axis.value, self.y_axis.value,
-                                                         statuses)):
-                x, y = self.x_axis.value, self.y_axis.value
-                axes_same = self._view_keys.get("axes") == (x, y)  # else titles change too
-                self._view_keys["axes"] = (x, y)
-                if not (axes_same and update_traces(self.curves_fig, live.curve_traces(
-                        snaps, x, y, colors), live.curves_title(x, y))):
-                    sync_figure(self.curves_fig, live.learning_curves(snaps, x, y, colors))
-                if not update_traces(self.pick_fig, live.pick_rate_traces(snaps, colors),
-                                     self.pick_fig.layout.title.text):
-                    sync_figure(self.pick_fig, live.mislabel_pick_rate(snaps, colors))
-            if self._slow_view_due("gallery", (id(focus), snap["epoch"], snap["status"]),
-                                   (id(focus), snap["status"])):
+                    self.redraws.due("curves", epochs, (x, y, statuses)):
+                self._draw_curves(visible, x, y)
+                drew = True
+            if self.redraws.due("gallery", (id(focus), snap.epoch, snap.status),
+                                (id(focus), snap.status)):
                 for g in self.galleries:
                     g.update(snap)
+                drew = True
             self.runs_list.refresh_states()
-            self._last_key = key
-            return True
+            return drew
 
-    def _slow_view_due(self, view: str, key: Any, state: Any) -> bool:
-        """Redraw a slow view when its data changed, at most every SLOW_VIEW_INTERVAL_S[view]
-        while `state` (focus, statuses, axes) stays the same, at once when it changes."""
-        now = time.monotonic()
-        drawn, last_state = self._slow_drawn.get(view, (0.0, None))
-        if state == last_state and now - drawn < SLOW_VIEW_INTERVAL_S[view]:
-            return False
-        if not self._changed_view(view, key):
-            return False
-        self._slow_drawn[view] = (now, state)
-        return True
-
-    def _changed_view(self, view: str, key: Any) -> bool:
-        if self._view_keys.get(view) == key and self._last_key is not None:
-            return False
-        self._view_keys[view] = key
-        return True
+    def _draw_curves(self, visible: list[tuple[Entry, Snapshot]], x: str, y: str) -> None:
+        snaps, colors = [s for _, s in visible], [e.color for e, _ in visible]
+        axes_same = not self.redraws.due("axes", (x, y))  # else the titles change too
+        if not (axes_same and update_traces(self.curves_fig, live.curve_traces(
+                snaps, x, y, colors), live.curves_title(x, y))):
+            sync_figure(self.curves_fig, live.learning_curves(snaps, x, y, colors))
+        if not update_traces(self.pick_fig, live.pick_rate_traces(snaps, colors),
+                             self.pick_fig.layout.title.text):
+            sync_figure(self.pick_fig, live.mislabel_pick_rate(snaps, colors))
 
     def _draw_status(self, entry: Entry, snap: dict[str, Any]) -> None:
         c = self.controls
@@ -468,7 +470,8 @@ class Dashboard(w.VBox):
         acc = f", test accuracy {m['test_accuracy'].iloc[-1]:.3f}" if len(m) else ""
         keep = f", keep fraction {m['keep_fraction'].iloc[-1]:.2f}" if len(m) else ""
         text = (f"<b>{html.escape(snap['name'])}</b>: {snap['status']} · epoch {snap['epoch']}/"
-                f"{snap['epochs']} · step {snap['step']} · {snap['backprops']:,} backprops{acc}"
+                f"{snap['epochs']} · {snap['candidate_batches']:,} candidate batches · "
+                f"{snap['backprops']:,} backprops{acc}"
                 f"{keep}" + (f", mislabel pick rate {pick:.3f} (base "
                              f"{snap['mislabel_fraction']:g})" if pick == pick else ""))
         with c.hold_sync():

@@ -13,8 +13,9 @@ import numpy as np
 from sbexplore.data import raw_image
 from sbexplore.figures.style import MISLABELED_COLOR
 
-WHICH = {"hardest": "Hardest (most selected)", "easiest": "Easiest (least selected)",
-         "picked_mislabeled": "Mislabeled, most selected"}
+WHICH = {"hardest": "Hardest (most backpropped)", "easiest": "Easiest (least backpropped)",
+         "mislabeled": "Mislabeled, most backpropped"}
+RENAMED_WHICH = {"picked_mislabeled": "mislabeled"}  # its name before 0.2
 TARGET_PX = 72  # small images are upscaled (nearest neighbour) to about this size
 
 
@@ -41,6 +42,7 @@ def example_png(dataset: str, source_index: int, data_root: str | None,
 def gallery_items(snap: dict[str, Any], which: str = "hardest", k: int = 16
                   ) -> list[dict[str, Any]]:
     """The examples of a snapshot's gallery with their PNG and caption."""
+    which = RENAMED_WHICH.get(which, which)
     if which not in WHICH:
         raise ValueError(f"which={which!r} is not allowed: one of {', '.join(WHICH)}")
     g, cfg, classes = snap[which], snap["config"], snap.get("classes") or []
@@ -55,7 +57,7 @@ def gallery_items(snap: dict[str, Any], which: str = "hardest", k: int = 16
         png = example_png(cfg.dataset, int(g["source_index"][i]), cfg.data_root, cfg.image_size)
         caption = (f"given {name(label)} / true {name(true)}" if mis else name(label))
         items.append({"index": int(g["index"][i]), "png": png, "caption": caption,
-                      "mislabeled": mis, "times_selected": int(g["times_selected"][i])})
+                      "mislabeled": mis, "times_backpropped": int(g["times_backpropped"][i])})
     return items
 
 
@@ -75,7 +77,7 @@ class _Tile(w.VBox):
         color = MISLABELED_COLOR if mis else "#222222"
         text = (f"<div style='font-size:11px;line-height:1.1;color:{color};width:{TARGET_PX+6}"
                 f"px'>{'<b>✗ wrong label</b><br>' if mis else ''}{item['caption']}"
-                f"<br>×{item['times_selected']}</div>")
+                f"<br>×{item['times_backpropped']}</div>")
         if self.img.value != item["png"]:
             self.img.value = item["png"]
         if self.img.layout.border != border:
@@ -88,6 +90,9 @@ class Gallery(w.VBox):
     """A titled grid of images; `update(snapshot)` redraws only when the examples changed."""
 
     def __init__(self, which: str = "hardest", k: int = 16, columns: int = 8):
+        which = RENAMED_WHICH.get(which, which)
+        if which not in WHICH:
+            raise ValueError(f"which={which!r} is not allowed: one of {', '.join(WHICH)}")
         self.which, self.k, self._shown = which, k, None
         self.tiles: list[_Tile] = []
         self.title = w.HTML(f"<b>{WHICH[which]}</b>")
@@ -102,7 +107,7 @@ class Gallery(w.VBox):
         self.layout.display = None
         g = snap[self.which]
         key = (snap["name"], tuple(g["index"][:self.k].tolist()),
-               tuple(g["times_selected"][:self.k].tolist()))
+               tuple(g["times_backpropped"][:self.k].tolist()))
         if key == self._shown:
             return
         self._shown = key
@@ -122,11 +127,12 @@ class Gallery(w.VBox):
 
 def image_grid(source: Any, which: str = "hardest", k: int = 16, columns: int = 8) -> Gallery:
     """A gallery widget for a Run, a BackgroundRun or a snapshot (usable in any notebook)."""
-    from sbexplore.snapshot import Snapshot
+    from sbexplore.runs.snapshot import Snapshot
+    from sbexplore.runs.source import LiveSource
 
     if isinstance(source, Snapshot):
         snap = source
-    elif hasattr(source, "snapshot"):
+    elif isinstance(source, LiveSource):
         snap = source.snapshot(gallery=k)
     else:
         snap = Snapshot.from_run(source, gallery=k)

@@ -22,7 +22,7 @@ LESSON_PACE_S = 0.5  # seconds per epoch at least: 15 epochs take ~8 s, time to 
 
 @dataclass(frozen=True)
 class Experiment:
-    """One step of the lesson: a question, the runs that answer it, what to watch."""
+    """One experiment of the lesson: a question, the runs that answer it, what to watch."""
 
     key: str
     title: str
@@ -177,5 +177,5 @@ class Lesson(w.VBox):
                  experiments: tuple[Experiment, ...] = LESSON):
         self.cards = [ExperimentCard(e, run_preset) for e in experiments]
         intro = w.HTML("<b>Lesson</b>: for each experiment, pick what you expect, then run it. "
-                       "Runs are paced: drag β, Pause or Step while they train.")
+                       "Runs are paced: drag β, Pause or train +1 epoch while they train.")
         super().__init__([intro, *self.cards], layout=w.Layout(width="360px"))

@@ -7,16 +7,20 @@ from typing import Any
 
 import ipywidgets as w
 
+from sbexplore.config import series_labels
+from sbexplore.engine.recorder import Recorder
 from sbexplore.figures.style import run_color
-from sbexplore.recorder import Recorder
-from sbexplore.records import Run
-from sbexplore.watch import FolderRun
+from sbexplore.runs.record import Run
+from sbexplore.runs.snapshot import Snapshot
+from sbexplore.runs.source import LiveSource
+
+Source = Run | LiveSource  # a saved Run, or a run in progress (BackgroundRun, Recorder, ...)
 
 
 class Entry:
-    """A run in the dashboard: a live BackgroundRun or a saved Run, with its colour."""
+    """A run in the dashboard: a saved Run or a live source, with its colour."""
 
-    def __init__(self, source: Any, color: str):
+    def __init__(self, source: Source, color: str):
         self.source, self.color = source, color
         self.visible = w.Checkbox(value=True, description="show", indent=False,
                                   layout=w.Layout(width="60px"))
@@ -24,18 +28,21 @@ class Entry:
                               tooltip="histogram, rule and galleries follow this run")
         self.stop = w.Button(description="stop", layout=w.Layout(width="55px"),
                              disabled=not self.stoppable)
-        cfg = source.config
-        settings = (f"{cfg.dataset}/{cfg.model}, {cfg.policy}, β={cfg.beta:g}, "
-                    f"n={cfg.staleness}, mislabels={cfg.mislabel_fraction:g}, seed={cfg.seed}")
-        self.label = w.HTML(f"<span style='color:{color};font-size:18px'>■</span> "
-                            f"<b>{source.name}</b> <span style='color:#666'>{settings}</span>",
-                            layout=w.Layout(width="520px"))
+        self.label = w.HTML(layout=w.Layout(width="520px"))
+        self.show_name(source.name)
         self.state = w.HTML(self.status, layout=w.Layout(width="200px"))
         self.row = w.HBox([self.visible, self.focus, self.stop, self.label, self.state])
 
+    def show_name(self, name: str) -> None:
+        cfg = self.source.config
+        settings = (f"{cfg.dataset}/{cfg.model}, {cfg.policy}, β={cfg.beta:g}, "
+                    f"n={cfg.staleness}, mislabels={cfg.mislabel_fraction:g}, seed={cfg.seed}")
+        self.label.value = (f"<span style='color:{self.color};font-size:18px'>■</span> "
+                            f"<b>{name}</b> <span style='color:#666'>{settings}</span>")
+
     @property
     def live(self) -> bool:
-        return not isinstance(self.source, Run)
+        return isinstance(self.source, LiveSource)
 
     @property
     def status(self) -> str:
@@ -44,17 +51,15 @@ class Entry:
     @property
     def stoppable(self) -> bool:
         """Only runs trained in this process can be stopped from here."""
-        return self.live and not isinstance(self.source, FolderRun)
+        return self.live and self.source.steerable
 
     @property
     def active(self) -> bool:
         return self.live and self.source.status in ("created", "running", "paused")
 
-    def snapshot(self, epoch: int | None = None) -> dict[str, Any]:
-        from sbexplore.runner import run_snapshot
-
+    def snapshot(self, epoch: int | None = None) -> Snapshot:
         if not self.live:
-            return run_snapshot(self.source, epoch)
+            return Snapshot.from_run(self.source, epoch)
         return self.source.snapshot()
 
 
@@ -75,7 +80,15 @@ class RunList(w.VBox):
         self.entries.append(entry)
         self.header.value = f"<b>Runs</b> ({len(self.entries)})"
         self.children = [self.header] + [e.row for e in self.entries]
+        for e, name in zip(self.entries, self.names(), strict=True):  # told apart by settings
+            e.show_name(name)
         return entry
+
+    def names(self) -> list[str]:
+        """Each entry's name among the others: its series label, and its seed."""
+        labels = series_labels([e.source.config for e in self.entries])
+        return [f"{label} · seed {e.source.config.seed}" if labels.count(label) > 1 else label
+                for e, label in zip(self.entries, labels, strict=True)]
 
     @property
     def visible(self) -> list[Entry]:
@@ -84,12 +97,12 @@ class RunList(w.VBox):
     def refresh_states(self) -> None:
         for e in self.entries:
             text = e.status
-            err = getattr(e.source, "error", None)
             rec = e.source if isinstance(e.source, Recorder) else getattr(e.source, "recorder",
                                                                           None)
             if rec is not None and e.active:
-                text = f"{text} · epoch {min(rec.epoch + 1, rec.cfg.epochs)}/{rec.cfg.epochs}"
-            if err:
+                epochs = rec.cfg.epochs
+                text = f"{text} · epoch {min(rec.counts.epoch + 1, epochs)}/{epochs}"
+            if getattr(e.source, "error", None):
                 text = f"<span style='color:#D55E00'>{text}</span>"
             if e.state.value != text:
                 e.state.value = text

@@ -1,0 +1,258 @@
+"""RunConfig: every knob of a run in one validated, JSON-round-tripping dataclass."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import warnings
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from sbexplore.errors import ConfigError
+
+POLICIES = ("sb", "uniform", "topk", "traditional")
+RENAMED_VALUES = {"policy": {"all": "traditional"}}  # old value -> new (saved configs load)
+AUGMENTS = ("none", "crop", "crop+flip")
+LR_SCHEDULES = ("constant", "multistep", "cosine", "onecycle")
+SCHEDULE_UNITS = ("epochs", "backprops")
+PRECISIONS = ("auto", "fp32", "bf16")
+MEMORY_FORMATS = ("auto", "contiguous", "channels_last")
+SELECT_MODES = ("eval", "train")
+MISLABEL_MODES = ("flip", "shuffle")
+# fields of older versions that saved runs may still hold; ignored when loading
+RETIRED_FIELDS = ("prime_epochs",)  # now prime_examples (the run's metrics keep `priming`)
+# fields whose None means "the dataset's recipe" (sbexplore.data.registry.Recipe)
+RECIPE_FIELDS = ("lr", "warmup_epochs", "lr_schedule", "batch_size", "epochs", "augment",
+                 "cutout", "prime_examples")
+
+
+@dataclass
+class RunConfig:
+    """All settings of one run. Validated on construction; `ConfigError` names the bad field.
+
+    Fields marked "recipe" default to None: `resolved()` fills them from the dataset's recipe
+    (`DATASETS[dataset].recipe`), which the trainer does first."""
+
+    # data and model
+    dataset: str = "digits"  # a registered dataset name (see sbexplore.data.DATASETS)
+    data_root: str | None = None  # None: $SBEXPLORE_DATA, else ~/.cache/sbexplore
+    train_subset: int | None = None  # a fixed, seeded random subset of the training set
+    model: str = "cnn"  # a registered model, or any torchvision classification model
+    image_size: int | None = None  # imagefolder: resize/crop to this at decode time
+    augment: str | None = None  # recipe; none | crop | crop+flip
+    cutout: int | None = None  # recipe; Cutout square side in pixels (hole = mean); 0 off
+    dropout: float = 0.0  # models that support it (wrn16_8, mlp)
+    download: bool = False  # never fetch data unless asked
+    # selection
+    policy: str = "sb"  # sb | uniform | topk | traditional (every example backpropped)
+    beta: float = 2.0  # SB selectivity: P = percentile ** beta
+    history_size: int = 1024  # SB's window of recent losses (the original uses 1024)
+    prob_floor: float = 0.0  # minimum keep probability
+    keep: float | None = None  # uniform/topk rate; None: 1/(beta+1), SB's expected rate
+    staleness: int = 1  # selection pass every n epochs; 1 = fresh every epoch
+    # recipe; whole epochs backprop everything while fewer than this many examples were
+    # backpropped (the original's num_images_to_prime); 0: select from the first epoch
+    prime_examples: int | None = None
+    select_mode: str = "eval"  # model mode for the selection forward pass
+    mislabel_fraction: float = 0.0  # share of training labels made wrong (see mislabel_mode)
+    mislabel_mode: str = "flip"  # flip: a random other class; shuffle: permute them (paper)
+    # optimisation
+    epochs: int | None = None  # recipe
+    max_backprops: int | None = None  # stop once this many examples were backpropped
+    max_backprop_epochs: float | None = None  # the same budget in epochs' worth (x train size)
+    max_time_s: float | None = None  # wall-clock budget in seconds (the paper's fixed hours)
+    batch_size: int | None = None  # recipe; the backprop batch (and the candidate batch)
+    lr: float | None = None  # recipe; the peak learning rate
+    warmup_epochs: float | None = None  # recipe; linear warm-up, in schedule units
+    momentum: float = 0.9  # SGD momentum, 0 <= momentum < 1
+    nesterov: bool = True  # Nesterov momentum (needs momentum > 0)
+    weight_decay: float = 5e-4  # SGD L2 penalty (the paper's 5e-4)
+    lr_schedule: str | None = None  # recipe; constant | multistep | cosine | onecycle
+    schedule_unit: str = "epochs"  # key the schedule by epochs or by epochs' worth of backprops
+    milestones: list[float] = field(default_factory=list)  # multistep, in schedule units
+    lr_decay: float = 0.1  # multistep factor
+    # execution
+    seed: int = 0  # seeds model init, data order, subsets, mislabels and selection
+    device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
+    precision: str = "auto"  # auto (bf16 on CUDA) | fp32 | bf16
+    memory_format: str = "auto"  # auto (by device type) | contiguous | channels_last
+    compile: bool = False  # torch.compile the model
+    out_dir: str | None = None  # where the run is saved; None keeps it in memory
+    name: str | None = None  # a label for tables and legends; None: derived from settings
+
+    def __post_init__(self) -> None:
+        if isinstance(self.milestones, tuple):
+            self.milestones = list(self.milestones)
+        for name, renamed in RENAMED_VALUES.items():
+            old = getattr(self, name)
+            if isinstance(old, str) and old in renamed:
+                warnings.warn(f"{name}={old!r} is now {name}={renamed[old]!r}", DeprecationWarning,
+                              stacklevel=3)
+                setattr(self, name, renamed[old])
+        _validate(self)
+
+    # -- derived values -------------------------------------------------------------------
+    def resolved(self) -> RunConfig:
+        """A copy with every None recipe field taken from the dataset's recipe (idempotent)."""
+        from sbexplore.data.registry import DATASETS
+
+        recipe = DATASETS[self.dataset].recipe
+        return self.replace(**{f: getattr(recipe, f) for f in RECIPE_FIELDS
+                               if getattr(self, f) is None})
+
+    @property
+    def resolved_keep(self) -> float:
+        """The keep rate for uniform/topk: `keep`, or SB's expected 1/(beta+1)."""
+        return self.keep if self.keep is not None else 1.0 / (self.beta + 1.0)
+
+    @property
+    def label(self) -> str:
+        """The run's name: `name`, else the policy and its main knobs (`naming.run_name`)."""
+        from sbexplore.config.naming import run_name
+
+        return run_name(self)
+
+    # -- serialisation --------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunConfig:
+        known = {f.name for f in fields(cls)}
+        d = {k: v for k, v in d.items() if k not in RETIRED_FIELDS}
+        for name, renamed in RENAMED_VALUES.items():  # a saved config of an older version
+            if isinstance(d.get(name), str) and d[name] in renamed:
+                d[name] = renamed[d[name]]
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"unknown config field(s) {unknown}; known fields: {sorted(known)}")
+        return cls(**d)
+
+    @classmethod
+    def from_json(cls, text: str) -> RunConfig:
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_preset(cls, name: str, **overrides: Any) -> RunConfig:
+        """A paper or quick preset (see `sbexplore.config.presets`), with fields overridden."""
+        from sbexplore.config.presets import preset_fields
+
+        return cls.from_dict({**preset_fields(name), **overrides})
+
+    def replace(self, **changes: Any) -> RunConfig:
+        """A copy with some fields changed (validated)."""
+        return dataclasses.replace(self, **changes)
+
+
+# -- validation ---------------------------------------------------------------------------
+
+def _bad(name: str, value: Any, allowed: str) -> ConfigError:
+    return ConfigError(f"{name}={value!r} is not allowed: {allowed}")
+
+
+def _check_type(cfg: RunConfig, name: str, kinds: tuple[type, ...], optional: bool) -> None:
+    v = getattr(cfg, name)
+    if v is None and optional:
+        return
+    what = " or ".join(k.__name__ for k in kinds) + (" or None" if optional else "")
+    if (isinstance(v, bool) and bool not in kinds) or not isinstance(v, kinds):
+        raise _bad(name, v, f"expected {what}")
+
+
+def _check_types(cfg: RunConfig) -> None:
+    """Every field has its declared type; floats are finite, strings non-empty."""
+    for f in fields(cfg):
+        t = str(f.type)
+        optional = "None" in t
+        v = getattr(cfg, f.name)
+        if t.startswith("str"):
+            _check_type(cfg, f.name, (str,), optional)
+            if v == "" or (isinstance(v, str) and not v.strip()):
+                raise _bad(f.name, v, "must not be empty" + (" (None for the default)"
+                                                              if optional else ""))
+        elif t.startswith("int"):
+            _check_type(cfg, f.name, (int,), optional)
+        elif t.startswith("float"):
+            if isinstance(v, int) and not isinstance(v, bool):
+                setattr(cfg, f.name, float(v))
+            _check_type(cfg, f.name, (float,), optional)
+            v = getattr(cfg, f.name)
+            if v is not None and not math.isfinite(v):
+                raise _bad(f.name, v, "must be a finite number")
+        elif t.startswith("bool"):
+            _check_type(cfg, f.name, (bool,), optional)
+        elif t.startswith("list"):
+            if not isinstance(v, list) or not all(
+                    isinstance(m, (int, float)) and not isinstance(m, bool) and math.isfinite(m)
+                    and m > 0 for m in v):
+                raise _bad(f.name, v, "a list of positive finite numbers")
+
+
+def _check_ranges(cfg: RunConfig) -> None:
+    def at_least(name: str, lo: float, strict: bool = False) -> None:
+        v = getattr(cfg, name)
+        if v is not None and (v <= lo if strict else v < lo):
+            raise _bad(name, v, f"must be {'>' if strict else '>='} {lo:g}")
+
+    def between(name: str, lo: float, hi: float, hi_open: bool = False) -> None:
+        v = getattr(cfg, name)
+        if v is not None and not (lo <= v < hi if hi_open else lo <= v <= hi):
+            raise _bad(name, v, f"must satisfy {lo:g} <= {name} {'<' if hi_open else '<='} "
+                       f"{hi:g}")
+
+    for name in ("history_size", "staleness", "epochs", "batch_size", "train_subset",
+                 "max_backprops", "image_size"):
+        at_least(name, 1)
+    for name in ("seed", "prime_examples", "cutout", "beta", "weight_decay", "warmup_epochs"):
+        at_least(name, 0)
+    for name in ("lr", "max_backprop_epochs", "max_time_s"):
+        at_least(name, 0, strict=True)
+    between("prob_floor", 0, 1)
+    between("mislabel_fraction", 0, 1, hi_open=True)
+    between("dropout", 0, 1, hi_open=True)
+    between("momentum", 0, 1, hi_open=True)
+    if cfg.keep is not None and not 0 < cfg.keep <= 1:
+        raise _bad("keep", cfg.keep, "must satisfy 0 < keep <= 1")
+    if not 0 < cfg.lr_decay <= 1:
+        raise _bad("lr_decay", cfg.lr_decay, "must satisfy 0 < lr_decay <= 1")
+    if cfg.nesterov and cfg.momentum == 0:
+        raise _bad("nesterov", cfg.nesterov, "Nesterov momentum needs momentum > 0")
+
+
+def _validate(cfg: RunConfig) -> None:
+    _check_types(cfg)
+
+    def one_of(name: str, allowed: tuple[str, ...]) -> None:
+        v = getattr(cfg, name)
+        if v is not None and v not in allowed:
+            raise _bad(name, v, "one of " + ", ".join(allowed))
+
+    one_of("policy", POLICIES)
+    one_of("augment", AUGMENTS)
+    one_of("lr_schedule", LR_SCHEDULES)
+    one_of("schedule_unit", SCHEDULE_UNITS)
+    one_of("precision", PRECISIONS)
+    one_of("memory_format", MEMORY_FORMATS)
+    one_of("select_mode", SELECT_MODES)
+    one_of("mislabel_mode", MISLABEL_MODES)
+    _check_ranges(cfg)
+    cfg.milestones = [float(m) for m in cfg.milestones]
+    dev = cfg.device
+    cuda_n = dev.startswith("cuda:") and dev[5:].isdigit()
+    if not (dev in ("auto", "cpu", "cuda", "mps") or cuda_n):
+        raise _bad("device", dev, "auto, cpu, cuda, cuda:N or mps")
+
+    from sbexplore.data.registry import DATASETS
+    from sbexplore.models import is_known_model
+
+    if cfg.dataset not in DATASETS:
+        raise _bad("dataset", cfg.dataset, "one of " + ", ".join(sorted(DATASETS)))
+    if not is_known_model(cfg.model):
+        from sbexplore.models import MODELS
+
+        raise _bad("model", cfg.model, f"one of {', '.join(sorted(MODELS))} or a torchvision "
+                   "classification model name (torchvision.models.list_models())")

@@ -1,0 +1,110 @@
+"""A self-contained HTML report comparing runs (the demo's SB, Stale-SB, uniform, traditional):
+tables pooled over seeds (mean ± std, n, "never reached") and interactive figures with bands;
+plotly.js embedded once, so it opens offline."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from sbexplore._version import __version__
+from sbexplore.analysis import comparison_table, cost_model_table, format_table, speedup_table
+from sbexplore.analysis.epochs import after_priming
+from sbexplore.runs.fileio import atomic_write
+from sbexplore.runs.record import Run
+
+CSS = """body{font-family:Arial,Helvetica,sans-serif;max-width:1100px;margin:2em auto;color:#222;
+padding:0 1em}table{border-collapse:collapse;margin:1em 0}td,th{padding:4px 10px;
+border-bottom:1px solid #ddd;text-align:right}th{background:#f4f4f4}td:first-child,
+th:first-child{text-align:left}.note{color:#555;font-size:0.9em}"""
+SUMMARY_COLUMNS = ["run", "mislabel_fraction", "seeds", "final_accuracy", "keep_fraction",
+                   "wall_time_s", "mislabel_pick_rate", "detection_precision_at_k"]
+
+
+def report_figures(runs: list[Run]) -> list[tuple[str, go.Figure]]:
+    """The report's figures, cheapest first; per-example figures for the first SB run."""
+    from sbexplore.figures import (
+        backpropped_images,
+        data_map,
+        detection_curve,
+        loss_histogram,
+        seed_curves,
+        speedup_bars,
+        time_breakdown_bars,
+    )
+
+    figs = [(f"Test accuracy against {x}", seed_curves(runs, x=x))
+            for x in ("epoch", "backprops", "time")]
+    if any(r.config.policy == "traditional" for r in runs) and len(runs) > 1:
+        figs.append(("Speedup at the paper's targets", speedup_bars(runs)))
+    figs.append(("Time breakdown", time_breakdown_bars(runs)))
+    selects = [r for r in runs if r.config.policy != "traditional" and len(after_priming(r))]
+    mis = [r for r in runs if r.config.mislabel_fraction > 0]
+    sb = [r for r in selects if r.config.policy == "sb"]
+    if mis:
+        figs.append(("Mislabel pick rate (mean over seeds, ± std band)",
+                     seed_curves(mis, x="epoch", y="mislabel_pick_rate")))
+        det = [r for r in mis if r in selects]
+        if det:  # one seed: a line per seed would hide the comparison
+            figs.append((f"SB as a mislabel detector (seed {det[0].config.seed})",
+                         detection_curve([r for r in det if r.config.seed == det[0].config.seed])))
+    if sb:
+        figs += [("Loss histogram", loss_histogram(sb[0])),
+                 ("Most backpropped examples", backpropped_images(sb[0], "most")),
+                 ("Least backpropped examples", backpropped_images(sb[0], "least")),
+                 ("Data map", data_map(sb[0]))]
+    return figs
+
+
+def html_table(df: pd.DataFrame, caption: str = "") -> str:
+    """A pooled table as HTML text ('mean ± std', 'never reached'), with its caption below."""
+    body = format_table(df).to_html(index=False, na_rep="—")
+    return body + (f"<p class='note'>{html.escape(caption)}</p>" if caption else "")
+
+
+def write_report(runs: list[Run], out: str | os.PathLike, title: str = "Selective-Backprop "
+                 "comparison") -> Path:
+    """Write `out/report.html` (atomically) and return its path."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = comparison_table(runs)
+    cols = [c for c in table.columns
+            if re.sub(r"_(mean|std|reached)$", "", c) in SUMMARY_COLUMNS or c.startswith("speedup")]
+    fractions = sorted({r.config.mislabel_fraction for r in runs})
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
+             f"</title><style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>",
+             f"<p class='note'>sbexplore {__version__}, "
+             f"{_dt.datetime.now().isoformat(timespec='seconds')}; dataset "
+             f"{html.escape(runs[0].config.dataset)}, model {html.escape(runs[0].config.model)}, "
+             f"{len(runs)} runs, {len(runs[0].metrics)} epochs, mislabel fraction(s) "
+             f"{', '.join(f'{f:g}' for f in fractions)}.</p>", "<h2>Summary</h2>",
+             html_table(table[cols], table.attrs.get("caption", "") + " Detection precision: "
+                        "share of mislabeled examples among the k most selected, k = number of "
+                        "mislabels.")]
+    if any(r.config.policy == "traditional" for r in runs):
+        sp = speedup_table(runs)
+        parts += ["<h2>Speedup at the paper's targets, three clocks</h2>",
+                  html_table(sp.drop(columns=["f_over_t"]), sp.attrs["caption"] + " Clocks: "
+                             "wall time (s), backprops (examples), cost units (selection "
+                             f"forwards × F/T + backprops, F/T = {sp['f_over_t'].iloc[0]:.3f}).")]
+    cost = cost_model_table(runs)[["run", "keep", "fresh_share", "measured_f_over_t",
+                                   "predicted_ratio", "measured_ratio"]]
+    parts += ["<h2>Cost model</h2>",
+              cost.to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="—"),
+              "<p class='note'>One row per run. predicted_ratio = fresh_share × F/T + keep (an "
+              "epoch's compute relative to traditional); measured_ratio = (selection + training "
+              "seconds) per epoch over traditional's.</p>"]
+    for i, (name, fig) in enumerate(report_figures(runs)):
+        parts.append(f"<h2>{html.escape(name)}</h2>")
+        parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0),
+                                 config={"displaylogo": False}))
+    parts.append("</body></html>")
+    path = out / "report.html"
+    atomic_write(path, "\n".join(parts).encode())
+    return path
