@@ -29,7 +29,7 @@ refresher.MAX_DUTY = {duty}  # the refresher's CPU budget (1.0: a fixed 5 Hz)
 cfg = sb.RunConfig(dataset={dataset!r}, data_root={root!r}, train_subset={subset}, model="cnn",
                    policy="sb", beta=2.0, epochs={epochs}, device="cpu")
 sb.train(cfg.replace(epochs=1))  # warm-up: data decode, allocator, kernels
-_w = Dashboard(run=sb.start(cfg.replace(epochs=1))); display(_w); _w.run.join(); _w.close()
+_w = Dashboard(run=sb.start(cfg.replace(epochs=1))); display(_w); _w.current.join(); _w.close()
 # (warm-up of the widget front end: the plotly.js bundle is sent once per kernel)
 def throughput(run):
     m = run.metrics
@@ -38,12 +38,12 @@ def throughput(run):
 plain, live, redraw_hz = [], [], []
 """
 PLAIN = """
-r = sb.start(cfg); r.join(); plain.append(throughput(r.run))
+r = sb.start(cfg); r.join(); plain.append(throughput(r.record))
 """
 LIVE = """
 r = sb.start(cfg); d = Dashboard(run=r); display(d); t0 = time.perf_counter(); r.join()
 redraw_hz.append(d.refresher.redraws / (time.perf_counter() - t0)); d.close()
-live.append(throughput(r.run))
+live.append(throughput(r.record))
 """
 REPORT = """
 print(json.dumps({"plain": plain, "live": live, "redraw_hz": redraw_hz}))
