@@ -8,6 +8,7 @@ import pytest
 
 from sbexplore import ConfigError, RunConfig
 from sbexplore.config import RECIPE_FIELDS
+from sbexplore.config.recipes import recipe_for
 from sbexplore.data import DATASETS
 
 
@@ -19,27 +20,39 @@ def test_defaults_match_the_paper_where_it_has_one():
     assert (cfg.mislabel_mode, cfg.max_time_s) == ("flip", None)
 
 
-def test_recipe_fields_default_to_none_and_resolve_from_the_dataset():
+def test_recipe_fields_default_to_none_and_resolve_from_the_recipe():
     cfg = RunConfig(dataset="mnist")
     assert all(getattr(cfg, f) is None for f in RECIPE_FIELDS)
     r = cfg.resolved()
-    recipe = DATASETS["mnist"].recipe
-    assert all(getattr(r, f) == getattr(recipe, f) for f in RECIPE_FIELDS)
+    key, recipe = recipe_for("mnist", "cnn")
+    assert r.recipe == key == "mnist/*"
+    assert all(getattr(r, f) == getattr(recipe, f) for f in RECIPE_FIELDS
+               if f != "prime_examples")
+    assert r.prime_examples == round(recipe.prime_epochs * 60_000)  # epochs of the data
     assert r.resolved() == r and cfg.resolved() == r  # idempotent, and cfg is unchanged
     assert cfg.lr is None
+
+
+def test_recipe_priming_is_a_share_of_the_data_trained_on():
+    assert RunConfig(dataset="mnist", train_subset=20_000).resolved().prime_examples == 20_000
+    assert RunConfig(dataset="custom").resolved().prime_examples is None  # size unknown yet
+    assert RunConfig(dataset="custom").resolved(num_train=450).prime_examples == 450
+    rho = RunConfig(dataset="digits", policy="rho_loss", holdout_fraction=0.25).resolved()
+    assert rho.prime_examples == 1438 - round(0.25 * 1438)  # the rest is trained on
 
 
 def test_fields_a_user_sets_win_over_the_recipe():
     r = RunConfig(dataset="cifar10", lr=0.3, epochs=2, cutout=0).resolved()
     assert (r.lr, r.epochs, r.cutout) == (0.3, 2, 0)
-    assert r.batch_size == DATASETS["cifar10"].recipe.batch_size
+    assert r.batch_size == recipe_for("cifar10", "cnn")[1].batch_size
 
 
-def test_every_registered_dataset_has_a_complete_recipe():
-    for name, spec in DATASETS.items():
-        r = RunConfig(dataset=name).resolved()  # validates every recipe value
+def test_every_registered_dataset_has_a_complete_recipe_with_its_evidence():
+    for name in DATASETS:
+        r = RunConfig(dataset=name).resolved(num_train=1000)  # validates every recipe value
         assert all(getattr(r, f) is not None for f in RECIPE_FIELDS), name
-        assert spec.recipe.prime_examples >= 0
+        recipe = recipe_for(name, "cnn")[1]
+        assert recipe.prime_epochs >= 0 and len(recipe.evidence) > 20, name
 
 
 def test_runs_saved_with_prime_epochs_still_load():

@@ -8,6 +8,7 @@ import torch
 from PIL import Image
 
 from sbexplore import RunConfig
+from sbexplore.config.recipes import recipe_for
 from sbexplore.data import DATASETS, clear_cache, load_data, load_raw, raw_image
 from sbexplore.data import imagefolder as imf
 from sbexplore.data.torchvision_sets import LAYOUTS
@@ -53,9 +54,9 @@ def test_missing_files_error_reaches_trainer_as_data_error(tmp_path):
 def test_every_real_dataset_is_registered_with_sensible_augmentation():
     assert {*TORCHVISION_SETS, "imagefolder"} <= set(DATASETS)
     for no_flip in ("mnist", "svhn", "svhn_extra", "digits"):
-        assert "flip" not in DATASETS[no_flip].recipe.augment
+        assert "flip" not in recipe_for(no_flip, "cnn")[1].augment
     for flip in ("cifar10", "cifar100", "fashion_mnist"):
-        assert DATASETS[flip].recipe.augment == "crop+flip"
+        assert recipe_for(flip, "cnn")[1].augment == "crop+flip"
 
 
 # -- MNIST from the shared raw files ----------------------------------------------------------

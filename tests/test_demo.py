@@ -11,8 +11,10 @@ from sbexplore.studies.demo import DEMO_EPOCHS, run_demo, training_pool
 SMALL = dict(seeds=(0, 1), mislabel_fractions=(0.2,), epochs=2, log=lambda *_: None)
 
 
-@pytest.mark.slow  # twice 10 runs
+@pytest.mark.slow  # twice 16 runs
 def test_two_workers_train_the_same_runs_as_one(monkeypatch):
+    """Every run but the wall-clock-matched control (its budget is SB's measured seconds, and
+    its schedule and stop read the clock) is bit-identical however many train at once."""
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
@@ -22,11 +24,17 @@ def test_two_workers_train_the_same_runs_as_one(monkeypatch):
         alone = run_demo(workers=1, **SMALL)
     finally:
         torch.set_num_threads(before)
-    assert [r.config for r in together.runs] == [r.config for r in alone.runs]
-    assert [r.config.label for r in alone.clean[:4]] == [
-        "SB", "Stale-SB n=3", "uniform (matched)", "traditional"]
-    for a, b in zip(together.runs, alone.runs):  # no shared RNG or state between threads
-        assert a.same_results(b), a.config.label
+    assert [r.config.label for r in alone.clean[:6]] == [
+        "SB", "Stale-SB n=3", "uniform (matched)", "traditional, SB's budget (backprops)",
+        "traditional, SB's budget (time)", "traditional"]
+    timed = [r.config.schedule_unit == "time" for r in alone.runs]
+    assert sum(timed) == 2  # one wall-clock control per seed
+    for a, b, clock in zip(together.runs, alone.runs, timed):  # no shared RNG or state
+        if clock:
+            assert a.config.replace(max_time_s=None, schedule_unit="epochs") == \
+                b.config.replace(max_time_s=None, schedule_unit="epochs")
+        else:
+            assert a.config == b.config and a.same_results(b), a.config.label
 
 
 def test_workers_must_be_a_positive_integer():

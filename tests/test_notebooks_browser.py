@@ -95,7 +95,7 @@ def test_05_reproduce_the_paper_on_mnist(lab, page, shared_data):
         "out": str(out), "gpu_section": False})
     assert "uniform (matched)" in page_text and "speedup" in page_text
     assert "would run" in page_text  # the GPU section says what it would run
-    assert len(list(out.glob("*/config.json"))) == 4  # 4 methods x 1 seed
+    assert len(list(out.glob("*/config.json"))) == 6  # 6 methods x 1 seed
 
 
 def test_06_a_user_loops_recorder_drives_the_dashboard_live(lab, page):
@@ -117,6 +117,18 @@ def test_07_label_errors_against_cleanlab(lab, page):
         "epochs": 2, "fractions": [0.2], "seeds": [0], "folds": 2, "gallery_dataset": "digits",
         "k": 8})
     assert "cleanlab" in page_text and "mean_loss" in page_text and "extra_time_s" in page_text
+
+
+def test_08_sb_against_its_rivals_at_a_fair_budget(lab, page):
+    page_text = _run_all(lab, page, "08_sb_and_its_rivals.ipynb", 4, {
+        "dataset": "digits", "model": "mlp", "train_subset": None, "epochs": 3, "seeds": [0],
+        "mislabel_fractions": [0.0, 0.2], "out": str(lab.root / "runs-08")})
+    for method in ("traditional, SB's budget (backprops)", "traditional, SB's budget (time)",
+                   "uniform (matched)", "InfoBatch", "online batch", "importance sampling",
+                   "RHO-LOSS", "accuracy at SB's time", "mislabel pick rate"):
+        assert method in page_text, method
+    assert "clean: " in page_text and "20% mislabels: " in page_text  # the verdicts
+    assert len(list((lab.root / "runs-08").glob("*/*/config.json"))) == 20  # 10 methods x 2
 
 
 def _run_all(lab, page, notebook: str, figures: int, parameters: dict) -> str:

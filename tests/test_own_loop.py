@@ -7,15 +7,25 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import sbexplore as sb
 from sbexplore.data import load_data
+from sbexplore.engine.holdout import holdout_split
+from sbexplore.engine.trainer import train_holdout_model
 from sbexplore.errors import ConfigError
 from sbexplore.models import build_model
 
 
 def hand_written_run(cfg: sb.RunConfig, recorder_ready=None) -> sb.Run:
-    """A plain PyTorch loop: DataLoader with indices, the user's model, optimizer and loss."""
+    """A plain PyTorch loop: DataLoader with indices, the user's model, optimizer and loss
+    (RHO-LOSS: the public holdout helpers first, as the built-in trainer calls them)."""
     cfg = cfg.resolved()
     dev = torch.device("cpu")
     d = load_data(cfg, dev)
+    held = None
+    if cfg.policy == "rho_loss":
+        train_idx, holdout_idx = holdout_split(len(d.y_train), cfg.holdout_fraction)
+        held = train_holdout_model(cfg, d.x_train[holdout_idx], d.y_train[holdout_idx],
+                                   d.x_test, d.y_test, d.x_train[train_idx],
+                                   d.y_train[train_idx])
+        d = d.subset(train_idx)
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.model, 1, 10, 8, cfg.dropout)
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
@@ -23,7 +33,10 @@ def hand_written_run(cfg: sb.RunConfig, recorder_ready=None) -> sb.Run:
     rec = sb.Recorder(cfg, d.y_train, true_labels=d.true_train, mislabeled=d.mislabeled,
                       source_index=d.source_index, classes=d.classes)
     sel = sb.Selector.from_config(cfg, model, len(d.y_train), device=dev, recorder=rec,
-                                  transform=d.normalize)
+                                  transform=d.normalize,
+                                  irreducible_losses=held.losses if held else None)
+    if held is not None:
+        rec.prepared(held.seconds, held.backprops)
     loader = DataLoader(sb.WithIndices(TensorDataset(d.x_train, d.y_train)),
                         batch_sampler=sel.batch_sampler())
     if recorder_ready is not None:
@@ -34,7 +47,7 @@ def hand_written_run(cfg: sb.RunConfig, recorder_ready=None) -> sb.Run:
             out = model(d.normalize(x))
             losses = F.cross_entropy(out, y, reduction="none")
             opt.zero_grad(set_to_none=True)
-            losses.mean().backward()
+            sel.reduce(losses).backward()  # weighted for importance sampling and InfoBatch
             opt.step()
             sel.backpropped(idx, losses, out)
         model.eval()
@@ -46,8 +59,9 @@ def hand_written_run(cfg: sb.RunConfig, recorder_ready=None) -> sb.Run:
     return rec.finish()
 
 
-@pytest.mark.parametrize("policy,staleness", [("sb", 1), ("sb", 3), ("uniform", 1),
-                                              ("traditional", 1)])
+@pytest.mark.parametrize("policy,staleness", [
+    ("sb", 1), ("sb", 3), ("uniform", 1), ("traditional", 1), ("infobatch", 1),
+    ("online_batch", 2), ("importance", 1), ("rho_loss", 1)])
 def test_a_hand_written_loop_gives_the_built_in_loops_run(policy, staleness):
     cfg = sb.RunConfig(epochs=5, device="cpu", model="mlp", augment="none",
                        memory_format="contiguous", policy=policy, staleness=staleness,

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from sbexplore._compat import renamed_attributes
+from sbexplore.analysis.budget import (
+    BUDGET_CLOCKS,
+    accuracy_at_budget,
+    budget,
+    budget_matched,
+)
 from sbexplore.analysis.comparison import SUMMARY_METRICS, comparison_table, run_summary
 from sbexplore.analysis.cost_model import (
     DEFAULT_F_OVER_T,
@@ -50,6 +56,7 @@ from sbexplore.analysis.time_to_accuracy import (
 )
 
 __all__ = [
+    "BUDGET_CLOCKS", "accuracy_at_budget", "budget", "budget_matched",
     "DEFAULT_SCORE", "FALLBACK_SCORE", "SCORES", "available_scores",
     "default_score", "detector_results", "detector_scores",
     "detector_table", "label_suspects", "run_labels", "score_table", "select",

@@ -70,7 +70,7 @@ def comparison_table(runs: list[Run], target: float | None = None,
         out[f"{m}_mean"] = g[m].mean().to_numpy()
         out[f"{m}_std"] = g[m].std().to_numpy()
     captions = ["n = seeds per row; mean ± std over seeds.", _uniform_note(runs)]
-    if clocks and any(r.config.policy == "traditional" for r in runs):
+    if clocks and any(r.config.is_baseline for r in runs):
         sp = speedup_table(runs, target, factors, clocks=clocks)
         for (clock, factor), d in sp.groupby(["clock", "factor"], sort=False, dropna=False):
             col = f"speedup_{clock}" + ("" if pd.isna(factor) else f"_x{factor:g}")

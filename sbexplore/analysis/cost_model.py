@@ -55,7 +55,7 @@ def cost_model_table(runs: list[Run], f_over_t: float | None = None) -> pd.DataF
     """Per run: F/T, keep, fresh share, predicted epoch cost ratio and the measured one (compute
     time (selection + training) per epoch after priming over a traditional run's, when given)."""
     f = pooled_f_over_t(runs) if f_over_t is None else f_over_t
-    base = [r for r in runs if r.config.policy == "traditional"]
+    base = [r for r in runs if r.config.is_baseline]
     base_t = (pd.concat([_compute_per_epoch(r) for r in base]).mean() if base else float("nan"))
     rows = []
     for r in runs:

@@ -74,12 +74,12 @@ def error_targets(runs: list[Run], factors: tuple[float, ...] = PAPER_FACTORS
     _check_factors(factors)
     base: dict[float, list[float]] = {}
     for r in runs:
-        if r.config.policy == "traditional":
+        if r.config.is_baseline:
             base.setdefault(r.config.mislabel_fraction, []).append(final_accuracy(r))
     if not base:
         raise ConfigError("target=None (traditional's final error x factor) needs a "
-                          "traditional run (policy='traditional') among the runs: pass "
-                          "target=<accuracy> or add one")
+                          "traditional run over a full schedule (policy='traditional', no "
+                          "budget) among the runs: pass target=<accuracy> or add one")
     return {f: {k: float(1.0 - k * (1.0 - np.mean(accs))) for k in factors}
             for f, accs in base.items()}
 
@@ -105,13 +105,14 @@ def time_to_accuracy_table(runs: list[Run], target: float | None = None,
         for c in clocks:
             for factor, acc in targets.get(frac, {}).items():  # no baseline: left out
                 rows.append({"run": label, "policy": r.config.policy,
+                             "baseline": r.config.is_baseline,
                              "mislabel_fraction": frac, "seed": r.config.seed, "clock": c,
                              "factor": factor, "target": acc, "f_over_t": f,
                              "value": time_to_accuracy(r, acc, c, f, method)})
-    df = pd.DataFrame(rows, columns=["run", "policy", "mislabel_fraction", "seed", "clock",
-                                     "factor", "target", "f_over_t", "value"])
+    df = pd.DataFrame(rows, columns=["run", "policy", "baseline", "mislabel_fraction", "seed",
+                                     "clock", "factor", "target", "f_over_t", "value"])
     keys = ["mislabel_fraction", "clock", "target"]
-    base = df[df["policy"] == "traditional"].groupby(keys)["value"].mean().rename("base")
+    base = df[df["baseline"].astype(bool)].groupby(keys)["value"].mean().rename("base")
     df = df.join(base, on=keys)
     df["speedup"] = df.pop("base") / df["value"]
     return df
@@ -126,13 +127,26 @@ def speedup_table(runs: list[Run], target: float | None = None,
     when none reached). Print it with `analysis.format_table`."""
     df = time_to_accuracy_table(runs, target, factors, f_over_t, method, clocks)
     g = df.groupby(["run", "mislabel_fraction", "clock", "factor"], sort=False, dropna=False)
-    out = g.agg(policy=("policy", "first"), target=("target", "first"),
+    out = g.agg(policy=("policy", "first"), baseline=("baseline", "first"),
+                target=("target", "first"),
                 seeds=("seed", "size"), reached=("value", "count"),
                 value_mean=("value", "mean"), value_std=("value", "std"),
                 speedup_mean=("speedup", "mean"), speedup_std=("speedup", "std"),
                 f_over_t=("f_over_t", "first")).reset_index()
-    out.attrs["caption"] = speedup_caption(target is None)
+    out.attrs["caption"] = " ".join(c for c in (speedup_caption(target is None),
+                                                 budget_control_note(runs)) if c)
     return out
+
+
+def budget_control_note(runs: list[Run]) -> str:
+    """A warning when SB is compared without traditional training given its budget."""
+    budgeted = any(r.config.policy == "traditional" and not r.config.is_baseline for r in runs)
+    if any(r.config.policy == "sb" for r in runs) and not budgeted:
+        return ("No budget-matched traditional control among these runs: a speedup over "
+                "traditional with its full schedule may only mean that SB's schedule was "
+                "shorter in effect (Kaddour et al. 2023); add analysis.budget_matched(sb_runs, "
+                "'backprops') and (..., 'time').")
+    return ""
 
 
 def speedup_caption(paper_targets: bool = True) -> str:

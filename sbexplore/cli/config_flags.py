@@ -12,6 +12,7 @@ from typing import Any
 
 from sbexplore.cli.field_docs import field_docs, help_text
 from sbexplore.config import RunConfig
+from sbexplore.config.run_config import RECORD_FIELDS
 from sbexplore.errors import UserError
 from sbexplore.runs.record import FILES
 
@@ -40,6 +41,8 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
                              "flags override it; its out_dir is not reused")
     groups: dict[str, Any] = {}
     for f in dataclasses.fields(RunConfig):
+        if f.name in RECORD_FIELDS:
+            continue
         doc = field_docs()[f.name]
         title = f"RunConfig: {doc.section}" if doc.section else "RunConfig"
         group = groups.get(title) or groups.setdefault(title, parser.add_argument_group(title))

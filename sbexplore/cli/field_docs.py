@@ -110,14 +110,10 @@ def _default(f: dataclasses.Field) -> Any:
 
 
 def _recipe_example(name: str) -> str:
-    """` (digits: 30)`: the default dataset's recipe value, when there is one."""
-    from sbexplore.data.registry import DATASETS
-
-    dataset = _default(next(f for f in dataclasses.fields(RunConfig) if f.name == "dataset"))
-    recipe = getattr(DATASETS.get(dataset), "recipe", None)
-    if recipe is None or not hasattr(recipe, name):
-        return ""
-    return f" ({dataset}: {format_default(getattr(recipe, name))})"
+    """` (digits/cnn: 15)`: the value the defaults' recipe (the default dataset and model)
+    gives a field, and which recipe that is."""
+    default = RunConfig().resolved()
+    return f" ({default.recipe}: {format_default(getattr(default, name))})"
 
 
 def format_default(value: Any) -> str:
@@ -135,7 +131,7 @@ def help_text(doc: FieldDoc) -> str:
     """`<comment> (default: X; one of: a, b)`, escaped for argparse."""
     tail = f"default: {format_default(doc.default)}"
     if doc.default is None and doc.name in getattr(config_module, "RECIPE_FIELDS", ()):
-        tail = f"default: the dataset's recipe{_recipe_example(doc.name)}"
+        tail = f"default: the recipe for the dataset and model{_recipe_example(doc.name)}"
     if doc.choices:
         tail += ("; one of: " if doc.strict else "; registered: ") + ", ".join(doc.choices)
     text = f"{doc.comment} ({tail})" if doc.comment else tail

@@ -65,7 +65,7 @@ def write_tables(runs: list[Run], out: str) -> list[Path]:
     if len(runs) < 2:
         return []
     tables = {"comparison_table": comparison_table(runs)}
-    if any(r.config.policy == "traditional" for r in runs):
+    if any(r.config.is_baseline for r in runs):
         tables["speedup_table"] = speedup_table(runs)
     paths = []
     for name, df in tables.items():

@@ -16,7 +16,9 @@ from typing import Any
 # Fields that do not change what a run trains: runs that differ only in these are seeds of one
 # series (`data_root`/`download` say where the same data lives; `out_dir`/`name` what it's called)
 NOT_A_SETTING = ("seed", "out_dir", "name", "data_root", "download")
-POLICY_NAMES = {"sb": "SB", "traditional": "traditional"}
+POLICY_NAMES = {"sb": "SB", "traditional": "traditional", "infobatch": "InfoBatch",
+                "online_batch": "online batch", "importance": "importance sampling",
+                "rho_loss": "RHO-LOSS"}
 _SEED = re.compile(r"(,\s*|\s+)?\bseed[=\s]*\d+\b")  # " seed=0" in names of older sweeps
 
 
@@ -24,13 +26,36 @@ def _num(v: Any) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
+KEEP_POLICIES = ("uniform", "topk", "importance", "rho_loss")  # named by their keep rate
+
+
 def policy_name(cfg: Any) -> str:
-    """The policy and its main knobs: `SB β=2 n=3`, `uniform keep=0.33`, `traditional`."""
+    """The policy and its main knobs: `SB β=2 n=3`, `uniform keep=0.33`, `InfoBatch r=0.5
+    δ=0.875`, `online batch s=100`, `traditional` (a budget when it has one)."""
+    name = POLICY_NAMES.get(cfg.policy, cfg.policy)
+    stale = f" n={cfg.staleness}" if cfg.staleness > 1 else ""
     if cfg.policy == "sb":
-        return f"SB β={cfg.beta:g}" + (f" n={cfg.staleness}" if cfg.staleness > 1 else "")
-    if cfg.policy in ("uniform", "topk"):
-        return f"{cfg.policy} keep={cfg.resolved_keep:.2f}"
-    return POLICY_NAMES.get(cfg.policy, cfg.policy)
+        return f"SB β={cfg.beta:g}{stale}"
+    if cfg.policy in KEEP_POLICIES:
+        return f"{name} keep={cfg.resolved_keep:.2f}"
+    if cfg.policy == "infobatch":
+        return f"{name} r={cfg.infobatch_ratio:g} δ={cfg.infobatch_delta:g}"
+    if cfg.policy == "online_batch":
+        return f"{name} s={cfg.selection_pressure:g}{stale}"
+    if cfg.policy == "traditional" and budget_text(cfg):
+        return f"{name}, {budget_text(cfg)}"
+    return name
+
+
+def budget_text(cfg: Any) -> str:
+    """`budget 23,000 backprops` / `budget 41.2 s`: a run's budget, when it has one."""
+    if cfg.max_backprops is not None:
+        return f"budget {cfg.max_backprops:,} backprops"
+    if cfg.max_backprop_epochs is not None:
+        return f"budget {cfg.max_backprop_epochs:g} epochs of backprops"
+    if cfg.max_time_s is not None:
+        return f"budget {cfg.max_time_s:.1f} s"
+    return ""
 
 
 def run_name(cfg: Any, fields: Sequence[str] = ()) -> str:
@@ -79,8 +104,16 @@ def run_slug(cfg: Any, *, dataset: bool = False, seed: bool = False,
             parts.append(f"beta{cfg.beta:g}")
             if cfg.staleness > 1:
                 parts.append(f"n{cfg.staleness}")
-        elif cfg.policy in ("uniform", "topk"):
+        elif cfg.policy in KEEP_POLICIES:
             parts.append(f"keep{cfg.resolved_keep:.2f}")
+        elif cfg.policy == "infobatch":
+            parts.append(f"r{cfg.infobatch_ratio:g}")
+        elif cfg.policy == "online_batch":
+            parts.append(f"s{cfg.selection_pressure:g}")
+        if cfg.policy in ("online_batch", "importance", "rho_loss") and cfg.staleness > 1:
+            parts.append(f"n{cfg.staleness}")
+        if cfg.policy == "traditional" and budget_text(cfg):
+            parts.append(slugify(budget_text(cfg)))
         parts += [slugify(setting_text(f, getattr(cfg, f))) for f in fields
                   if f != "mislabel_fraction"]
     if cfg.mislabel_fraction and not (cfg.name and "mislabel_fraction" in fields):
@@ -117,10 +150,11 @@ def series_labels(cfgs: Sequence[Any], shown: Sequence[str] = ()) -> list[str]:
         groups.setdefault(k, []).append(c)
     base = {k: _base_label(g) for k, g in groups.items()}
     label = dict(base)
-    by_base: dict[str, list[tuple]] = {}
+    clashes: dict[tuple, list[tuple]] = {}  # series a table could not tell apart
     for k, b in base.items():
-        by_base.setdefault(b, []).append(k)
-    for b, ks in by_base.items():
+        shown_values = tuple(repr(getattr(groups[k][0], f)) for f in shown)
+        clashes.setdefault((b, shown_values), []).append(k)
+    for (b, _), ks in clashes.items():
         if len(ks) < 2:
             continue
         first = [groups[k][0].to_dict() for k in ks]

@@ -11,28 +11,36 @@ from typing import Any
 
 from sbexplore.errors import ConfigError
 
-POLICIES = ("sb", "uniform", "topk", "traditional")
+POLICIES = ("sb", "uniform", "topk", "traditional", "infobatch", "online_batch", "importance",
+            "rho_loss")
+# settings of one policy: left at their default under every other policy (else a warning)
+POLICY_FIELDS = {"infobatch_ratio": "infobatch", "infobatch_delta": "infobatch",
+                 "selection_pressure": "online_batch", "holdout_fraction": "rho_loss"}
+RHO_LOSS_KEEP = 0.1  # RHO-LOSS keeps the top 10% of each candidate batch (Mindermann et al. 2022)
 RENAMED_VALUES = {"policy": {"all": "traditional"}}  # old value -> new (saved configs load)
 AUGMENTS = ("none", "crop", "crop+flip")
 LR_SCHEDULES = ("constant", "multistep", "cosine", "onecycle")
-SCHEDULE_UNITS = ("epochs", "backprops")
+SCHEDULE_UNITS = ("epochs", "backprops", "time")
 PRECISIONS = ("auto", "fp32", "bf16")
 MEMORY_FORMATS = ("auto", "contiguous", "channels_last")
 SELECT_MODES = ("eval", "train")
 MISLABEL_MODES = ("flip", "shuffle")
 # fields of older versions that saved runs may still hold; ignored when loading
 RETIRED_FIELDS = ("prime_epochs",)  # now prime_examples (the run's metrics keep `priming`)
-# fields whose None means "the dataset's recipe" (sbexplore.data.registry.Recipe)
+# fields whose None means "the recipe's" (config.recipes: by dataset and model);
+# prime_examples comes from the recipe's prime_epochs times the training-set size
 RECIPE_FIELDS = ("lr", "warmup_epochs", "lr_schedule", "batch_size", "epochs", "augment",
                  "cutout", "prime_examples")
+RECORD_FIELDS = ("recipe",)  # written by resolved(), not settings: no CLI flag
 
 
 @dataclass
 class RunConfig:
     """All settings of one run. Validated on construction; `ConfigError` names the bad field.
 
-    Fields marked "recipe" default to None: `resolved()` fills them from the dataset's recipe
-    (`DATASETS[dataset].recipe`), which the trainer does first."""
+    Fields marked "recipe" default to None: `resolved()` fills them from the recipe for the
+    dataset and model (`config.recipes`), and names it in `recipe`; the trainer does that
+    first."""
 
     # data and model
     dataset: str = "digits"  # a registered dataset name (see sbexplore.data.DATASETS)
@@ -45,18 +53,27 @@ class RunConfig:
     dropout: float = 0.0  # models that support it (wrn16_8, mlp)
     download: bool = False  # never fetch data unless asked
     # selection
-    policy: str = "sb"  # sb | uniform | topk | traditional (every example backpropped)
+    # sb | uniform | topk | traditional (every example backpropped) | infobatch | online_batch |
+    # importance | rho_loss (the rivals: README, "SB against its rivals")
+    policy: str = "sb"
     beta: float = 2.0  # SB selectivity: P = percentile ** beta
     history_size: int = 1024  # SB's window of recent losses (the original uses 1024)
     prob_floor: float = 0.0  # minimum keep probability
-    keep: float | None = None  # uniform/topk rate; None: 1/(beta+1), SB's expected rate
+    # uniform/topk/importance/rho_loss rate; None: 1/(beta+1), SB's expected rate (rho_loss: 0.1)
+    keep: float | None = None
     staleness: int = 1  # selection pass every n epochs; 1 = fresh every epoch
-    # recipe; whole epochs backprop everything while fewer than this many examples were
-    # backpropped (the original's num_images_to_prime); 0: select from the first epoch
+    # recipe (its prime_epochs x the training examples); whole epochs backprop everything while
+    # fewer than this many examples were backpropped (the original's num_images_to_prime); 0: no
+    # priming, SB selects from the first epoch on
     prime_examples: int | None = None
     select_mode: str = "eval"  # model mode for the selection forward pass
     mislabel_fraction: float = 0.0  # share of training labels made wrong (see mislabel_mode)
     mislabel_mode: str = "flip"  # flip: a random other class; shuffle: permute them (paper)
+    # rival policies
+    infobatch_ratio: float = 0.5  # infobatch: prune probability of below-mean-loss examples (r)
+    infobatch_delta: float = 0.875  # infobatch: prune during this share of the epochs (δ)
+    selection_pressure: float = 100.0  # online_batch: best rank's probability / worst's (s)
+    holdout_fraction: float = 0.1  # rho_loss: training share held out for its holdout model
     # optimisation
     epochs: int | None = None  # recipe
     max_backprops: int | None = None  # stop once this many examples were backpropped
@@ -69,7 +86,8 @@ class RunConfig:
     nesterov: bool = True  # Nesterov momentum (needs momentum > 0)
     weight_decay: float = 5e-4  # SGD L2 penalty (the paper's 5e-4)
     lr_schedule: str | None = None  # recipe; constant | multistep | cosine | onecycle
-    schedule_unit: str = "epochs"  # key the schedule by epochs or by epochs' worth of backprops
+    # epochs | backprops (epochs' worth) | time (share of max_time_s, in epochs of the schedule)
+    schedule_unit: str = "epochs"
     milestones: list[float] = field(default_factory=list)  # multistep, in schedule units
     lr_decay: float = 0.1  # multistep factor
     # execution
@@ -80,6 +98,7 @@ class RunConfig:
     compile: bool = False  # torch.compile the model
     out_dir: str | None = None  # where the run is saved; None keeps it in memory
     name: str | None = None  # a label for tables and legends; None: derived from settings
+    recipe: str | None = None  # set by resolved(): the recipe the None fields took (digits/*)
 
     def __post_init__(self) -> None:
         if isinstance(self.milestones, tuple):
@@ -93,18 +112,39 @@ class RunConfig:
         _validate(self)
 
     # -- derived values -------------------------------------------------------------------
-    def resolved(self) -> RunConfig:
-        """A copy with every None recipe field taken from the dataset's recipe (idempotent)."""
+    def resolved(self, num_train: int | None = None) -> RunConfig:
+        """A copy with every None recipe field taken from the recipe for this dataset and
+        model (idempotent), its key in `recipe`. `prime_examples` is the recipe's prime_epochs
+        times the training examples: `num_train`, else `train_subset`, else the dataset's size
+        (left None for data whose size is known only once loaded)."""
+        from sbexplore.config.recipes import recipe_for
         from sbexplore.data.registry import DATASETS
 
-        recipe = DATASETS[self.dataset].recipe
-        return self.replace(**{f: getattr(recipe, f) for f in RECIPE_FIELDS
-                               if getattr(self, f) is None})
+        key, recipe = recipe_for(self.dataset, self.model)
+        filled: dict[str, Any] = {f: getattr(recipe, f) for f in RECIPE_FIELDS
+                                  if f != "prime_examples" and getattr(self, f) is None}
+        n = num_train or self.train_subset or DATASETS[self.dataset].num_train
+        if n and num_train is None and self.policy == "rho_loss":  # trains on the rest
+            n -= round(self.holdout_fraction * n)
+        if self.prime_examples is None and n:
+            filled["prime_examples"] = round(recipe.prime_epochs * n)
+        return self.replace(**filled, recipe=key)
+
+    @property
+    def is_baseline(self) -> bool:
+        """Traditional training over its whole schedule, no budget: what speedups and the
+        paper's error targets are measured against (a budget-matched traditional run is a
+        control, not the baseline)."""
+        return self.policy == "traditional" and self.max_backprops is None and \
+            self.max_backprop_epochs is None and self.max_time_s is None
 
     @property
     def resolved_keep(self) -> float:
-        """The keep rate for uniform/topk: `keep`, or SB's expected 1/(beta+1)."""
-        return self.keep if self.keep is not None else 1.0 / (self.beta + 1.0)
+        """The keep rate of uniform, topk, importance and rho_loss: `keep`, else SB's expected
+        1/(beta+1) (rho_loss: its paper's 0.1)."""
+        if self.keep is not None:
+            return self.keep
+        return RHO_LOSS_KEEP if self.policy == "rho_loss" else 1.0 / (self.beta + 1.0)
 
     @property
     def label(self) -> str:
@@ -214,6 +254,19 @@ def _check_ranges(cfg: RunConfig) -> None:
     between("prob_floor", 0, 1)
     between("mislabel_fraction", 0, 1, hi_open=True)
     between("dropout", 0, 1, hi_open=True)
+    between("infobatch_ratio", 0, 1, hi_open=True)
+    if not 0 < cfg.infobatch_delta <= 1:
+        raise _bad("infobatch_delta", cfg.infobatch_delta,
+                   "must satisfy 0 < infobatch_delta <= 1 (the share of epochs that prune)")
+    if not cfg.selection_pressure > 1:
+        raise _bad("selection_pressure", cfg.selection_pressure,
+                   "must be > 1 (the best rank's keep probability over the worst's)")
+    if not 0 < cfg.holdout_fraction < 1:
+        raise _bad("holdout_fraction", cfg.holdout_fraction,
+                   "must satisfy 0 < holdout_fraction < 1 (the rest is trained on)")
+    if cfg.schedule_unit == "time" and cfg.max_time_s is None:
+        raise _bad("schedule_unit", cfg.schedule_unit,
+                   "'time' keys the schedule by the share of max_time_s spent: set max_time_s")
     between("momentum", 0, 1, hi_open=True)
     if cfg.keep is not None and not 0 < cfg.keep <= 1:
         raise _bad("keep", cfg.keep, "must satisfy 0 < keep <= 1")
@@ -221,6 +274,15 @@ def _check_ranges(cfg: RunConfig) -> None:
         raise _bad("lr_decay", cfg.lr_decay, "must satisfy 0 < lr_decay <= 1")
     if cfg.nesterov and cfg.momentum == 0:
         raise _bad("nesterov", cfg.nesterov, "Nesterov momentum needs momentum > 0")
+
+
+def _warn_unused_policy_fields(cfg: RunConfig) -> None:
+    """A policy's own setting changed under another policy would be ignored: say so."""
+    defaults = {f.name: f.default for f in fields(cfg)}
+    for name, policy in POLICY_FIELDS.items():
+        if cfg.policy != policy and getattr(cfg, name) != defaults[name]:
+            warnings.warn(f"{name}={getattr(cfg, name)!r} applies to policy={policy!r} only: "
+                          f"policy={cfg.policy!r} ignores it", UserWarning, stacklevel=5)
 
 
 def _validate(cfg: RunConfig) -> None:
@@ -239,7 +301,10 @@ def _validate(cfg: RunConfig) -> None:
     one_of("memory_format", MEMORY_FORMATS)
     one_of("select_mode", SELECT_MODES)
     one_of("mislabel_mode", MISLABEL_MODES)
+    if cfg.recipe is not None and cfg.recipe.count("/") != 1:
+        raise _bad("recipe", cfg.recipe, "set by resolved() to '<dataset>/<model>' (or None)")
     _check_ranges(cfg)
+    _warn_unused_policy_fields(cfg)
     cfg.milestones = [float(m) for m in cfg.milestones]
     dev = cfg.device
     cuda_n = dev.startswith("cuda:") and dev[5:].isdigit()

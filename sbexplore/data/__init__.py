@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from collections import OrderedDict
@@ -52,6 +53,13 @@ class TrainData:
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
         """uint8 images -> float, per-channel standardised."""
         return (x.float().div_(255.0) - self.mean) / self.std
+
+    def subset(self, idx: torch.Tensor) -> TrainData:
+        """The same data with only the training examples `idx` (test set unchanged)."""
+        return dataclasses.replace(
+            self, x_train=self.x_train[idx], y_train=self.y_train[idx],
+            true_train=self.true_train[idx], mislabeled=self.mislabeled[idx],
+            source_index=self.source_index[idx])
 
 
 _CACHE: OrderedDict[tuple[str, str, int | None], RawData] = OrderedDict()

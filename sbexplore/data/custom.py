@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from sbexplore.data import TrainData, channel_stats, mislabel
-from sbexplore.data.registry import DatasetSpec, RawData, Recipe, register
+from sbexplore.data.registry import DatasetSpec, RawData, register
 from sbexplore.errors import ConfigError, DataError
 
 MAX_DECODE_BYTES = 8 * 2**30  # datasets larger than this are refused with a clear message
@@ -27,9 +27,7 @@ def _not_loadable(root: str, download: bool, image_size: int | None) -> RawData:
 
 register(DatasetSpec(
     name="custom", load=_not_loadable, needs_root=False,
-    description="your own tensors or datasets, passed as train(cfg, data=...)",
-    # untuned data: digits' careful lr, and one epoch of priming (any count >= 1 primes one)
-    recipe=Recipe(lr=0.005, batch_size=64, epochs=20, prime_examples=1)))
+    description="your own tensors or datasets, passed as train(cfg, data=...)"))
 
 
 class TensorData(TrainData):

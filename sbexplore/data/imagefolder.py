@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sbexplore.data.registry import DatasetSpec, RawData, Recipe, register
+from sbexplore.data.registry import DatasetSpec, RawData, register
 from sbexplore.errors import ConfigError, DataError
 
 DEFAULT_IMAGE_SIZE = 32
@@ -151,10 +151,4 @@ register(DatasetSpec(
     name="imagefolder",
     load=load_imagefolder,
     description=f"your images: {LAYOUT}, resized/cropped to image_size (default 32)",
-    # natural photos (measured on the CIFAR-10 JPEG folder); pass augment='crop' or 'none' for
-    # digits or text
-    # batch 32 and lr 0.02: 40-43% on a 5,000-image CIFAR-10 subset in 2 CPU epochs (no
-    # augmentation, constant lr), where lr 0.05 at batch 128 diverged (first-epoch loss 3.2)
-    recipe=Recipe(lr=0.02, batch_size=32, epochs=10, warmup_epochs=0.2, augment="crop+flip",
-                  prime_examples=5_000),
 ))

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from sbexplore.data.registry import DatasetSpec, RawData, Recipe, register
+from sbexplore.data.registry import DatasetSpec, RawData, register
 from sbexplore.errors import ConfigError, DataError
 
 RESIZE_CHUNK = 4096  # images resized per step: bounds the float copy's memory
@@ -146,31 +146,17 @@ def _svhn(name: str, train_splits: tuple[str, ...]):
     return load
 
 
-# Recipes for the `cnn` (see BENCHMARKS.md, "Recipes"). Flips are wrong for digits and house
-# numbers, fine for clothes and natural images. Priming: one epoch of backprops.
-MNIST_RECIPE = Recipe(lr=0.05, batch_size=128, epochs=6, warmup_epochs=0.2,
-                      prime_examples=60_000)
-CIFAR_RECIPE = Recipe(lr=0.05, batch_size=128, epochs=10, warmup_epochs=0.2, augment="crop+flip",
-                      prime_examples=50_000)
-SVHN_RECIPE = Recipe(lr=0.05, batch_size=128, epochs=6, warmup_epochs=0.2,
-                     prime_examples=73_257)
-
 register(DatasetSpec("mnist", _mnist_like("mnist", "MNIST", True),
-                     "MNIST handwritten digits, 28x28 grey (60,000 train / 10,000 test)",
-                     MNIST_RECIPE))
+                     "MNIST handwritten digits, 28x28 grey (60,000 train / 10,000 test)", 60_000))
 register(DatasetSpec("fashion_mnist", _mnist_like("fashion_mnist", "FashionMNIST", False),
-                     "Fashion-MNIST clothes, 28x28 grey (60,000 train / 10,000 test)",
-                     Recipe(lr=0.05, batch_size=128, epochs=10, warmup_epochs=0.2,
-                            augment="crop+flip", prime_examples=60_000)))
+                     "Fashion-MNIST clothes, 28x28 grey (60,000 train / 10,000 test)", 60_000))
 register(DatasetSpec("cifar10", _cifar("cifar10", "CIFAR10"),
-                     "CIFAR-10, 32x32 colour, 10 classes (50,000 train / 10,000 test)",
-                     CIFAR_RECIPE))
+                     "CIFAR-10, 32x32 colour, 10 classes (50,000 train / 10,000 test)", 50_000))
 register(DatasetSpec("cifar100", _cifar("cifar100", "CIFAR100"),
-                     "CIFAR-100, 32x32 colour, 100 classes (50,000 train / 10,000 test)",
-                     CIFAR_RECIPE))
+                     "CIFAR-100, 32x32 colour, 100 classes (50,000 train / 10,000 test)", 50_000))
 register(DatasetSpec("svhn", _svhn("svhn", ("train",)),
                      "SVHN house numbers, 32x32 colour, train split (73,257 train / 26,032 test)",
-                     SVHN_RECIPE))
+                     73_257))
 register(DatasetSpec("svhn_extra", _svhn("svhn_extra", ("train", "extra")),
                      "SVHN train + extra splits, as in the paper (604,388 train / 26,032 test)",
-                     SVHN_RECIPE))
+                     604_388))

@@ -17,6 +17,7 @@ class Counts:
     candidate_batch_in_epoch: int = 0  # of the epoch in progress
     seen_in_epoch: int = 0  # examples of the epoch in progress offered so far
     backprops: int = 0  # examples backpropped so far
+    backprop_batches: int = 0  # backprop batches (optimizer steps) so far
     forwarded: int = 0  # selection forward passes so far (examples)
     epoch_backprops: int = 0  # of the epoch in progress
     epoch_forwarded: int = 0
@@ -55,6 +56,7 @@ class Counts:
     def add_backprops(self, n: int) -> None:
         self.backprops += n
         self.epoch_backprops += n
+        self.backprop_batches += 1
 
     def end_epoch(self) -> None:
         self.epoch += 1

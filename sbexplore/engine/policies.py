@@ -60,17 +60,31 @@ class LossHistory:
 
 
 class Policy:
-    """Turns a candidate batch's losses into keep probabilities.
+    """Turns a candidate batch into keep probabilities (and, when it reweights, the weights of
+    the kept examples' losses in the backward pass).
 
-    `needs_losses` says whether the policy needs a selection forward pass at all.
+    - `needs_losses`: candidates get a selection forward pass (fresh every `staleness` epochs,
+      stored in between); False: `losses` is None.
+    - `uses_indices`: `probabilities` also gets the candidates' example indices (`idx=`).
+    - `reweights`: `weights(probs, idx)` gives each candidate's loss weight should it be kept.
     """
 
     name = "policy"
     needs_losses = True
+    uses_indices = False
+    reweights = False
+
+    def begin_epoch(self, epoch: int, epochs: int | None, stored_losses: torch.Tensor) -> None:
+        """Before each epoch (0-based; `epochs` planned, None when unknown): the latest known
+        loss of every example (NaN where none is known yet)."""
 
     def probabilities(self, losses: torch.Tensor | None, n: int,
                       device: torch.device) -> torch.Tensor:
         raise NotImplementedError
+
+    def weights(self, probs: torch.Tensor, idx: torch.Tensor) -> torch.Tensor | None:
+        """Loss weights of the candidates (used for the kept ones); None: all 1."""
+        return None
 
 
 class SelectiveBackprop(Policy):
@@ -110,9 +124,15 @@ class TopK(Policy):
         self.keep = keep
 
     def probabilities(self, losses, n, device):
-        k = max(1, math.ceil(self.keep * n - 1e-9))
-        top = torch.topk(losses.float(), min(k, n)).indices
-        return torch.zeros(n, device=device).index_fill_(0, top, 1.0)
+        return top_share(losses, self.keep, device)
+
+
+def top_share(scores: torch.Tensor, keep: float, device: torch.device) -> torch.Tensor:
+    """Probability 1 for the ceil(keep * n) highest `scores` of a batch, 0 for the rest."""
+    n = len(scores)
+    k = max(1, math.ceil(keep * n - 1e-9))
+    top = torch.topk(scores.float(), min(k, n)).indices
+    return torch.zeros(n, device=device).index_fill_(0, top, 1.0)
 
 
 class Traditional(Policy):
@@ -126,14 +146,3 @@ class Traditional(Policy):
 
 
 KeepAll = Traditional  # its name before 0.2
-
-
-def make_policy(cfg, device: torch.device) -> Policy:
-    """The policy object for a RunConfig."""
-    if cfg.policy == "sb":
-        return SelectiveBackprop(cfg.beta, cfg.history_size, cfg.prob_floor, device)
-    if cfg.policy == "uniform":
-        return Uniform(cfg.resolved_keep)
-    if cfg.policy == "topk":
-        return TopK(cfg.resolved_keep)
-    return Traditional()

@@ -31,7 +31,7 @@ from sbexplore.engine.example_state import ExampleState
 from sbexplore.engine.policies import loss_percentiles
 from sbexplore.engine.timing import SectionTimer
 from sbexplore.errors import ConfigError
-from sbexplore.runs.record import EVENT_COLUMNS, METRIC_COLUMNS, Run
+from sbexplore.runs.record import CLOCK_COLUMNS, EVENT_COLUMNS, METRIC_COLUMNS, Run
 from sbexplore.runs.snapshot import GALLERY_SIZE, Snapshot, galleries
 from sbexplore.runs.source import RecordAlias
 
@@ -88,6 +88,10 @@ class Recorder(RecordAlias, Steerable):
         self.live = {"beta": float(config.beta), "staleness": int(config.staleness), "pace": 0.0}
         self.lr = float("nan")
         self.train_time_s = 0.0  # complete epochs' training wall time
+        self.prep_backprops = 0  # examples backpropped preparing the method (RHO-LOSS)
+        self.clock_readings: list[tuple[int, float]] = []  # (backprop batches, seconds) read
+        self._prep_s = 0.0  # preparation seconds not yet in an epoch's wall time
+        self._in_epoch = False  # between begin_epoch and end_epoch: its time is training
         self.error: str | None = None
         self._status = "created"
         self._metric_rows: list[dict[str, Any]] = []
@@ -97,6 +101,16 @@ class Recorder(RecordAlias, Steerable):
         self.record = Run(config=config, meta=self._meta())
 
     # -- the loop reports -----------------------------------------------------------------
+    def prepared(self, seconds: float, backprops: int = 0) -> None:
+        """Work done before the first epoch to prepare the method (RHO-LOSS trains its
+        holdout model): counted in the first epoch's wall time and in total_backprops."""
+        self._prep_s += float(seconds)
+        self.prep_backprops += int(backprops)
+
+    def clock_read(self, seconds: float) -> None:
+        """The training clock was read (a time-keyed schedule or a time budget decided)."""
+        self.clock_readings.append((self.counts.backprop_batches, seconds))
+
     def begin_epoch(self) -> None:
         """A new epoch starts (the Selector has set `counts.priming`/`counts.selecting`)."""
         self.epoch_stats.reset()
@@ -105,6 +119,7 @@ class Recorder(RecordAlias, Steerable):
         if self._status == "created":
             self._status = "running"
             self.record.meta = self._meta()
+        self._in_epoch = True
         self._t0 = time.perf_counter()
 
     def pause_point(self) -> list[tuple[str, float]]:
@@ -153,8 +168,10 @@ class Recorder(RecordAlias, Steerable):
                               f"{METRIC_COLUMNS}")
         c = self.counts
         times = self.timer.totals()
-        wall = max(0.0, time.perf_counter() - self._t0 - self.control.idle_s)
+        prep_s, self._prep_s = self._prep_s, 0.0
+        wall = max(0.0, time.perf_counter() - self._t0 - self.control.idle_s) + prep_s
         self.train_time_s += wall
+        self._in_epoch = False  # until the next epoch: saving and callbacks are not training
         nb = c.epoch_backprops
         select_s, train_s = times.get("select", 0.0), times.get("train", 0.0)
         row = {
@@ -168,8 +185,9 @@ class Recorder(RecordAlias, Steerable):
             "time_other_s": max(0.0, wall - select_s - train_s),
             "time_eval_s": times.get("eval", 0.0), "priming": bool(c.priming),
             "lr": float(extra.pop("lr", self.lr)), "candidate_batches": c.candidate_batches,
-            "total_backprops": c.backprops, "total_forwarded": c.forwarded,
-            "total_time_s": self.train_time_s, "time_save_s": math.nan,
+            "total_backprops": c.backprops + self.prep_backprops, "total_forwarded": c.forwarded,
+            "total_time_s": self.train_time_s, "time_save_s": math.nan, "time_prep_s": prep_s,
+            "prep_backprops": self.prep_backprops if c.epoch == 0 else 0,
         }
         row.update(extra)
         row = {k: row[k] for k in METRIC_COLUMNS}
@@ -235,7 +253,7 @@ class Recorder(RecordAlias, Steerable):
     def elapsed_s(self) -> float:
         """Training wall time so far: complete epochs plus the one in progress (not paused)."""
         now = time.perf_counter() - self._t0 - self.control.idle_s
-        return self.train_time_s + (max(0.0, now) if self._status == "running" else 0.0)
+        return self.train_time_s + self._prep_s + (max(0.0, now) if self._in_epoch else 0.0)
 
     @property
     def has_mislabels(self) -> bool:
@@ -295,6 +313,8 @@ class Recorder(RecordAlias, Steerable):
             examples=self.examples.frame(),
             events=(pd.DataFrame(self._events, columns=EVENT_COLUMNS) if self._events
                     else self.record.events),
+            clock=(pd.DataFrame(self.clock_readings, columns=CLOCK_COLUMNS)
+                   if self.clock_readings else self.record.clock),
             meta=self._meta(), **self.examples.arrays())
 
     def _save(self, timed: bool = False) -> None:

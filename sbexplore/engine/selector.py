@@ -5,20 +5,23 @@
         for x, y, idx in sb.batches(loader):   # loader yields (inputs, labels, example indices)
             out = model(x)
             losses = loss_fn(out, y)            # reduction="none": one loss per example
-            opt.zero_grad(); losses.mean().backward(); opt.step()
+            opt.zero_grad(); sb.reduce(losses).backward(); opt.step()
             sb.backpropped(idx, losses, out)
         sb.end_epoch(test_loss=..., test_accuracy=...)
 
 `batches` runs the selection forward pass (no grad) on each candidate batch, ranks the losses
 with the policy, draws who is kept, and yields full batches of kept examples from a pool (the
-remainder at the epoch's end). Stale-SB reuses stored losses by example index. One host sync
-per candidate batch (the size of the kept set); with a loader that isn't `sb.batch_sampler()`,
-Stale-SB epochs add one more (to split fresh from stale examples).
+remainder at the epoch's end). Stale-SB reuses stored losses by example index. `reduce(losses)`
+is the batch's loss to backprop: the mean, weighted for policies that reweight (importance
+sampling, InfoBatch). One host sync per candidate batch (the size of the kept set); with a
+loader that isn't `sb.batch_sampler()`, Stale-SB epochs add one more (to split fresh from stale
+examples).
 """
 
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -30,11 +33,13 @@ from torch import nn
 from sbexplore.config import POLICIES, RunConfig
 from sbexplore.engine.control import StopTraining
 from sbexplore.engine.counts import Counts
-from sbexplore.engine.policies import Policy, SelectiveBackprop, Traditional, make_policy
+from sbexplore.engine.make_policy import make_policy
+from sbexplore.engine.policies import Policy, SelectiveBackprop, Traditional
 from sbexplore.engine.recorder import Recorder
 from sbexplore.errors import ConfigError
 
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+Weighted = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]
 
 
 def cross_entropy_per_example(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -45,10 +50,12 @@ def cross_entropy_per_example(outputs: torch.Tensor, labels: torch.Tensor) -> to
 class Selector:
     """Chooses which examples of each candidate batch get a backward pass.
 
-    `policy`: sb | uniform | topk | traditional, or a `policies.Policy`. `prime_examples`: backprop
-    everything until this many examples were backpropped (whole epochs), as SB primes.
-    `transform` maps a batch's inputs to the model's (the Trainer normalises uint8 images).
-    Pass a `Recorder` to record the run and let a dashboard watch and steer it.
+    `policy`: a name of `config.POLICIES` (rho_loss needs its `irreducible_losses`) or a
+    `policies.Policy`. `prime_examples`: backprop everything until this many examples were
+    backpropped (whole epochs), as SB primes. `epochs`: the planned epochs (InfoBatch needs
+    them; `epochs(n)` sets them too). `transform` maps a batch's inputs to the model's (the
+    Trainer normalises uint8 images). Pass a `Recorder` to record the run and let a dashboard
+    watch and steer it.
     """
 
     def __init__(self, model: nn.Module, num_examples: int, batch_size: int = 128, *,
@@ -58,7 +65,8 @@ class Selector:
                  select_mode: str = "eval", bf16: bool = False,
                  transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
                  device: torch.device | str | None = None, seed: int = 0,
-                 recorder: Recorder | None = None):
+                 recorder: Recorder | None = None, epochs: int | None = None,
+                 irreducible_losses: torch.Tensor | None = None):
         for name, v, lo in (("num_examples", num_examples, 1), ("batch_size", batch_size, 1),
                             ("staleness", staleness, 1), ("prime_examples", prime_examples, 0)):
             if not isinstance(v, int) or isinstance(v, bool) or v < lo:
@@ -75,7 +83,7 @@ class Selector:
                                   f"{', '.join(POLICIES)} or a policies.Policy")
             policy = make_policy(RunConfig(policy=policy, beta=beta, keep=keep,
                                            history_size=history_size, prob_floor=prob_floor),
-                                 dev)
+                                 dev, irreducible_losses)
         self.policy = policy
         self.model, self.n, self.batch_size = model, num_examples, batch_size
         self.staleness, self.prime_examples = staleness, prime_examples
@@ -93,24 +101,31 @@ class Selector:
             self.counts = Counts(num_examples, batch_size)
         self.stored_loss = torch.full((num_examples,), float("nan"), device=dev)
         self.last_select_epoch = torch.full((num_examples,), -1, dtype=torch.int32, device=dev)
+        self.planned_epochs = epochs
+        self.batch_weights: torch.Tensor | None = None  # the yielded batch's loss weights
         self._order: torch.Tensor | None = None  # this epoch's planned order, if planned
         self._fresh_counts: list[int] = []
         self._lazy = False  # the loader reads the plan lazily (re-planning mid-epoch works)
         self._replan = False
+        self._reduced = True  # reduce() was called for the batch in hand
+        self._warned_unweighted = False
 
     @classmethod
     def from_config(cls, cfg: RunConfig, model: nn.Module, num_examples: int, *,
                     device: torch.device | None = None, recorder: Recorder | None = None,
+                    irreducible_losses: torch.Tensor | None = None,
                     **kwargs: Any) -> Selector:
-        """A Selector with a RunConfig's selection settings (resolved: recipe values filled)."""
+        """A Selector with a RunConfig's selection settings (resolved: recipe values filled);
+        rho_loss takes the `irreducible_losses` of its holdout model (`engine.holdout`)."""
         if device is None:
             p = next(model.parameters(), None)
             device = p.device if p is not None else torch.device("cpu")
-        cfg = cfg.resolved()
-        return cls(model, num_examples, cfg.batch_size, policy=make_policy(cfg, device),
+        cfg = cfg.resolved(num_train=num_examples)
+        return cls(model, num_examples, cfg.batch_size,
+                   policy=make_policy(cfg, device, irreducible_losses),
                    staleness=cfg.staleness, prime_examples=int(cfg.prime_examples),
                    select_mode=cfg.select_mode, device=device, seed=cfg.seed,
-                   recorder=recorder, **kwargs)
+                   recorder=recorder, epochs=cfg.epochs, **kwargs)
 
     # -- the epoch's order -----------------------------------------------------------------
     @property
@@ -176,24 +191,30 @@ class Selector:
             if self.priming or isinstance(self.policy, Traditional):
                 yield from self._train(x, y, idx)  # traditional / priming: no selection, no sync
             else:
-                x, y, idx, keep = self._select(x, y, idx, b)
+                x, y, idx, keep, w = self._select(x, y, idx, b)
                 if keep.numel():
-                    pool.append((x[keep], y[keep], idx[keep]))
+                    pool.append((x[keep], y[keep], idx[keep], None if w is None else w[keep]))
                     pool_n += keep.numel()
                 while pool_n >= self.batch_size:
-                    xs, ys, ids = (torch.cat(t) for t in zip(*pool))
+                    xs, ys, ids, ws = _concat(pool)
                     B = self.batch_size
-                    yield from self._train(xs[:B], ys[:B], ids[:B])
-                    pool = [(xs[B:], ys[B:], ids[B:])] if pool_n > B else []
+                    yield from self._train(xs[:B], ys[:B], ids[:B], _head(ws, B))
+                    pool = [(xs[B:], ys[B:], ids[B:], _tail(ws, B))] if pool_n > B else []
                     pool_n -= B
             self.counts.candidate_batch_done(len(idx))
             b += 1
             if self.recorder is not None:
                 self.recorder.candidate_batch_done()
         if pool_n:  # flush the remainder at the end of the epoch
-            xs, ys, ids = (torch.cat(t) for t in zip(*pool))
-            yield from self._train(xs, ys, ids)
+            yield from self._train(*_concat(pool))
         self._order, self._lazy = None, False
+
+    def reduce(self, losses: torch.Tensor) -> torch.Tensor:
+        """The loss to backprop for the batch in hand: the mean of its per-example `losses`,
+        weighted for a policy that reweights (importance sampling, InfoBatch)."""
+        self._reduced = True
+        w = self.batch_weights
+        return losses.mean() if w is None else (losses * w).mean()
 
     def backpropped(self, idx: torch.Tensor, losses: torch.Tensor,
                     outputs: torch.Tensor | None = None) -> None:
@@ -203,6 +224,12 @@ class Selector:
                               f"example ({len(idx)},) — use a loss with reduction='none'")
         self.stored_loss[idx] = losses.detach().float()  # refreshes the value, not its age
         self.counts.add_backprops(len(idx))
+        if not self._reduced and not self._warned_unweighted:
+            self._warned_unweighted = True
+            warnings.warn(f"policy {self.policy.name!r} weights the examples it keeps, but this "
+                          "batch's loss was not reduced with `selector.reduce(losses)`: "
+                          "backprop `selector.reduce(losses)` instead of `losses.mean()`, or "
+                          "the weights are lost", UserWarning, stacklevel=2)
         if self.recorder is not None:
             self.recorder.backpropped(idx, losses, outputs)
 
@@ -217,6 +244,7 @@ class Selector:
 
     def epochs(self, n: int) -> Iterator[int]:
         """`for epoch in sb.epochs(10):` — the epoch numbers, ending early once stopped."""
+        self.planned_epochs = n
         for epoch in range(self.epoch, n):
             if self.stopped:
                 return
@@ -240,6 +268,8 @@ class Selector:
         priming = self._next_epoch_priming()
         self.counts.begin_epoch(priming=priming,
                                 selecting=not priming and self.policy.needs_losses)
+        if not priming:
+            self.policy.begin_epoch(self.epoch, self.planned_epochs, self.stored_loss)
         if self.recorder is not None:
             self.recorder.begin_epoch()
 
@@ -293,19 +323,25 @@ class Selector:
         return x[order], y[order], idx[order], n
 
     def _select(self, x: torch.Tensor, y: torch.Tensor, idx: torch.Tensor, b: int
-                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The batch (fresh examples first) and the positions in it of the kept examples."""
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor,
+                           torch.Tensor | None]:
+        """The batch (fresh examples first), the positions in it of the kept examples, and
+        the candidates' loss weights (None: the policy does not reweight)."""
         n = len(idx)
         losses = None
         if self.policy.needs_losses:
             x, y, idx, n_fresh = self._n_fresh(x, y, idx, b)
             losses = self._selection_losses(x, y, idx, n_fresh)
-        probs = self.policy.probabilities(losses, n, self.device)
+        if self.policy.uses_indices:
+            probs = self.policy.probabilities(losses, n, self.device, idx=idx)
+        else:
+            probs = self.policy.probabilities(losses, n, self.device)
         keep = torch.rand(n, generator=self.gen, device=self.device) < probs
         pos = keep.nonzero().squeeze(1)  # the one host sync of this candidate batch
         if self.recorder is not None and losses is not None:
             self.recorder.candidates(idx, losses, keep, probs)
-        return x, y, idx, pos
+        weights = self.policy.weights(probs, idx) if self.policy.reweights else None
+        return x, y, idx, pos, weights
 
     def _selection_losses(self, x: torch.Tensor, y: torch.Tensor, idx: torch.Tensor,
                           n_fresh: int) -> torch.Tensor:
@@ -332,7 +368,10 @@ class Selector:
                 self.recorder.forwarded(fresh_idx, fresh, out)
         return losses
 
-    def _train(self, x: torch.Tensor, y: torch.Tensor, idx: torch.Tensor) -> Iterator[Batch]:
+    def _train(self, x: torch.Tensor, y: torch.Tensor, idx: torch.Tensor,
+               weights: torch.Tensor | None = None) -> Iterator[Batch]:
+        self.batch_weights = weights
+        self._reduced = weights is None  # an unweighted batch needs no reduce()
         with self._section("train"):  # spans the caller's step, up to its next request
             yield x, y, idx
 
@@ -344,6 +383,21 @@ class Selector:
         if not self.bf16:
             return contextlib.nullcontext()
         return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
+
+
+def _concat(pool: list[Weighted]) -> Weighted:
+    """The pool's parts as one batch (weights: None when the policy gives none)."""
+    xs, ys, ids, ws = zip(*pool)
+    return (torch.cat(xs), torch.cat(ys), torch.cat(ids),
+            None if ws[0] is None else torch.cat(ws))
+
+
+def _head(w: torch.Tensor | None, k: int) -> torch.Tensor | None:
+    return None if w is None else w[:k]
+
+
+def _tail(w: torch.Tensor | None, k: int) -> torch.Tensor | None:
+    return None if w is None else w[k:]
 
 
 class _PlannedSampler:

@@ -7,9 +7,11 @@ tensors in a planned order); each gets a normal forward + backward + step; then 
 
 from __future__ import annotations
 
+import copy
 import math
 import platform
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -23,12 +25,15 @@ from sbexplore.config import RunConfig
 from sbexplore.data import TrainData, load_data
 from sbexplore.data.augment import augment_batch
 from sbexplore.data.custom import as_train_data, stream_train_data, too_large_to_decode
+from sbexplore.engine.clock import TrainingClock
 from sbexplore.engine.control import LiveControl, Steerable
 from sbexplore.engine.counts import Counts
 from sbexplore.engine.device import autocast, resolve_device, use_bf16, use_channels_last
+from sbexplore.engine.holdout import HoldoutModel, holdout_split, irreducible_losses
 from sbexplore.engine.recorder import Callback, Recorder
 from sbexplore.engine.schedule import lr_factor
 from sbexplore.engine.selector import Selector, WithIndices, cross_entropy_per_example
+from sbexplore.errors import ConfigError
 from sbexplore.models import build_model
 from sbexplore.runs.record import Run
 from sbexplore.runs.source import RecordAlias
@@ -50,7 +55,7 @@ class Trainer(RecordAlias, Steerable):
 
     def __init__(self, cfg: RunConfig, model: nn.Module | None = None, *, data: Any = None,
                  loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
-                 callbacks: Iterable[Callback] = (), replay: pd.DataFrame | None = None,
+                 callbacks: Iterable[Callback] = (), replay: Run | pd.DataFrame | None = None,
                  stream: bool | None = None, control: LiveControl | None = None):
         if data is not None and cfg.dataset != "custom":
             cfg = cfg.replace(dataset="custom")
@@ -65,6 +70,9 @@ class Trainer(RecordAlias, Steerable):
             self.data = as_train_data(data, self.device, cfg)
         else:
             self.data = load_data(cfg, self.device)
+        holdout = self._holdout_model(model, loss) if cfg.policy == "rho_loss" else None
+        # priming in epochs of the data trained on (custom data: known only now)
+        self.cfg = cfg = cfg.resolved(num_train=len(self.data.y_train))
         x = self.data.x_train
         images = x.ndim == 4 and x.dtype == torch.uint8 and not self.streaming
         self.augment = cfg.augment if images else "none"
@@ -86,14 +94,18 @@ class Trainer(RecordAlias, Steerable):
                                          weight_decay=cfg.weight_decay)
         self.aug_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
         d = self.data
+        events, readings = _replayed(replay)
         self.recorder = Recorder(cfg, d.y_train, true_labels=d.true_train,
                                  mislabeled=d.mislabeled, source_index=d.source_index,
-                                 classes=d.classes, callbacks=callbacks, replay=replay,
+                                 classes=d.classes, callbacks=callbacks, replay=events,
                                  meta=self._static_meta(), control=control)
-        self.selector = Selector.from_config(cfg, self.forward, len(d.y_train),
-                                             device=self.device, recorder=self.recorder,
-                                             loss_fn=self.loss_fn, bf16=self.bf16,
-                                             transform=self._prepare)
+        self.selector = Selector.from_config(
+            cfg, self.forward, len(d.y_train), device=self.device, recorder=self.recorder,
+            loss_fn=self.loss_fn, bf16=self.bf16, transform=self.prepare,
+            irreducible_losses=holdout.losses.to(self.device) if holdout else None)
+        if holdout is not None:
+            self.recorder.prepared(holdout.seconds, holdout.backprops)
+        self.clock = TrainingClock(lambda: self.recorder.elapsed_s, readings)
         self.n = len(d.y_train)
         self.lr = cfg.lr
 
@@ -143,10 +155,10 @@ class Trainer(RecordAlias, Steerable):
                 self._set_lr()
                 self.model.train()
                 with autocast(self.device, self.bf16):
-                    out = self.forward(self._prepare(x))
+                    out = self.forward(self.prepare(x))
                 losses = self.loss_fn(out.float(), y)
                 self.optimizer.zero_grad(set_to_none=True)
-                losses.mean().backward()
+                sb.reduce(losses).backward()  # the mean; weighted for reweighting policies
                 self.optimizer.step()
                 sb.backpropped(idx, losses, out)
                 if self._budget_spent():
@@ -168,6 +180,8 @@ class Trainer(RecordAlias, Steerable):
         if cfg.schedule_unit == "backprops":
             progress = sb.backprops / self.n
             total = budget / self.n if budget else cfg.epochs
+        elif cfg.schedule_unit == "time":  # the share of max_time_s, in epochs of the schedule
+            progress, total = self._read_clock() / cfg.max_time_s * cfg.epochs, cfg.epochs
         else:
             progress, total = sb.progress, cfg.epochs
         self.lr = cfg.lr * lr_factor(cfg.lr_schedule, progress, total, cfg.milestones,
@@ -175,7 +189,8 @@ class Trainer(RecordAlias, Steerable):
         for group in self.optimizer.param_groups:
             group["lr"] = self.lr
 
-    def _prepare(self, x: torch.Tensor) -> torch.Tensor:
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        """A batch of training inputs as the model takes them (normalised, memory layout)."""
         x = self.data.normalize(x)
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
 
@@ -188,10 +203,32 @@ class Trainer(RecordAlias, Steerable):
     def _budget_spent(self) -> bool:
         """The backprop budget or the wall-clock budget `max_time_s` is used up."""
         limit = self.cfg.max_time_s
-        if limit is not None and self.recorder.elapsed_s >= limit:
+        if limit is not None and self._read_clock() >= limit:
             return True
         budget = self._budget()
         return budget is not None and self.selector.backprops >= budget
+
+    def _read_clock(self) -> float:
+        """Training seconds so far (recorded, so `replay` repeats every decision made on it)."""
+        seconds = self.clock.read()
+        self.recorder.clock_read(seconds)
+        return seconds
+
+    def _holdout_model(self, model: nn.Module | None, loss: Callable | None) -> HoldoutModel:
+        """RHO-LOSS: hold out `holdout_fraction` of the training set, train a model on it
+        (traditionally, this run's model and recipe) and score the rest; the run trains on the
+        rest."""
+        if self.streaming:
+            raise ConfigError("policy='rho_loss' needs the training data decoded to tensors: "
+                              "streamed datasets are not supported (stream=False)")
+        d = self.data
+        train_idx, holdout_idx = holdout_split(len(d.y_train), self.cfg.holdout_fraction)
+        fresh = copy.deepcopy(model) if model is not None else None  # untrained, like the run's
+        held = train_holdout_model(self.cfg, d.x_train[holdout_idx], d.y_train[holdout_idx],
+                                   d.x_test, d.y_test, d.x_train[train_idx],
+                                   d.y_train[train_idx], model=fresh, loss=loss)
+        self.data = d.subset(train_idx.to(d.y_train.device))
+        return held
 
     # -- evaluation ------------------------------------------------------------------------
     @torch.no_grad()
@@ -209,7 +246,7 @@ class Trainer(RecordAlias, Steerable):
                        for s in range(0, len(d.y_test), EVAL_BATCH))
         for x, y in batches:
             with autocast(self.device, self.bf16):
-                out = self.forward(self._prepare(x)).float()
+                out = self.forward(self.prepare(x)).float()
             total_loss += self.loss_fn(out, y).sum().double()
             correct += (out.argmax(1) == y).sum()
         n = len(d.y_test)
@@ -224,7 +261,7 @@ class Trainer(RecordAlias, Steerable):
         for s in range(0, len(x), EVAL_BATCH):
             xb = x[s:s + EVAL_BATCH].to(self.device)
             with autocast(self.device, self.bf16):
-                out.append(torch.softmax(self.forward(self._prepare(xb)).float(), 1))
+                out.append(torch.softmax(self.forward(self.prepare(xb)).float(), 1))
         return torch.cat(out) if out else torch.zeros(0, self.data.num_classes)
 
     def examples_frame(self) -> pd.DataFrame:
@@ -247,6 +284,35 @@ class Trainer(RecordAlias, Steerable):
             "model_class": type(self.model).__name__,
             "loss": getattr(self.loss_fn, "__name__", type(self.loss_fn).__name__),
         }
+
+
+def train_holdout_model(cfg, x_holdout: torch.Tensor, y_holdout: torch.Tensor,
+                        x_test: torch.Tensor, y_test: torch.Tensor, x_train: torch.Tensor,
+                        y_train: torch.Tensor, model: torch.nn.Module | None = None,
+                        loss: Callable | None = None) -> HoldoutModel:
+    """Train `cfg`'s model traditionally on the holdout split (the recipe's schedule), then
+    score the training part with it."""
+    t0 = time.perf_counter()
+    holdout_cfg = cfg.replace(policy="traditional", mislabel_fraction=0.0, out_dir=None,
+                              name=None, keep=None, holdout_fraction=0.1, max_backprops=None,
+                              max_backprop_epochs=None, max_time_s=None,
+                              schedule_unit="epochs")  # labels are already noisy
+    trainer = Trainer(holdout_cfg, model=model, loss=loss,
+                      data=(x_holdout, y_holdout, x_test, y_test))
+    run = trainer.fit()
+    losses = irreducible_losses(trainer.model, x_train.to(trainer.device),
+                                y_train.to(trainer.device), trainer.loss_fn, trainer.prepare)
+    return HoldoutModel(losses, time.perf_counter() - t0,
+                        int(run.metrics["examples_backpropped"].sum()))
+
+
+def _replayed(replay: Run | pd.DataFrame | None) -> tuple[pd.DataFrame | None,
+                                                         list[float] | None]:
+    """(events, clock readings) to replay: a Run gives both, a DataFrame is its events."""
+    if isinstance(replay, Run):
+        readings = replay.clock["elapsed_s"].tolist() if len(replay.clock) else None
+        return replay.events, readings
+    return replay, None
 
 
 def _cuda_devices(device: torch.device) -> list[int]:

@@ -67,7 +67,7 @@ def comparison_figures(runs: list[Run], prefix: str = "") -> dict[str, go.Figure
 
     figs: dict[str, go.Figure] = {f"learning_curves_{x}": seed_curves(runs, x=x)
                                   for x in ("epoch", "backprops", "time")}
-    if any(r.config.policy == "traditional" for r in runs) and any(r.config.policy != "traditional"
+    if any(r.config.is_baseline for r in runs) and any(not r.config.is_baseline
                                                            for r in runs):
         figs["speedup"] = speedup_bars(runs)
     sb = [r for r in runs if r.config.policy == "sb"]

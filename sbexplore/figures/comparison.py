@@ -91,7 +91,7 @@ def seed_curves(runs: list[Run], x: str = "epoch", y: str = "test_accuracy",
 def _mark_targets(fig: go.Figure, runs: list[Run]) -> None:
     """Dotted lines at traditional's final error × 1.1, 1.2, 1.4 (one mislabel fraction only)."""
     if len({r.config.mislabel_fraction for r in runs}) != 1 or not any(
-            r.config.policy == "traditional" for r in runs):
+            r.config.is_baseline for r in runs):
         return
     (targets,) = error_targets(runs).values()
     for k, acc in targets.items():
@@ -119,7 +119,7 @@ def speedup_bars(runs: list[Run], target: float | None = None,
     mean over the seeds that reached the target, whiskers: std; labels give n and 'never
     reached' (no bar) or 'k of n reached'."""
     df = speedup_table(runs, target, factors, f_over_t, clocks=clocks)
-    df = df[df["policy"] != "traditional"].reset_index(drop=True)
+    df = df[~df["baseline"].astype(bool)].reset_index(drop=True)
     df["label"] = [format_stat(m, s, n, k) for m, s, n, k in
                    zip(df["speedup_mean"], df["speedup_std"], df["seeds"], df["reached"],
                        strict=True)]

@@ -68,7 +68,7 @@ def data_map(run: Run, max_points: int = 20000) -> go.Figure:
 
 
 def detection_curve(runs: Run | list[Run]) -> go.Figure:
-    """SB as a mislabel detector: precision and recall of flagging the k most selected examples,
+    """SB as a mislabel detector: precision and recall of flagging the k most backpropped examples,
     against k; the dotted line is the base rate (random flags)."""
     runs = [runs] if isinstance(runs, Run) else runs
     frames = [mislabel_detection(r) for r in runs if r.examples["mislabeled"].astype(bool).any()]
@@ -87,6 +87,6 @@ def detection_curve(runs: Run | list[Run]) -> go.Figure:
         fig.add_vline(x=n_mis, line=dict(color=CLEAN_COLOR, dash="dot", width=1))
     fig.add_hline(y=float(df["base_rate"].iloc[0]), line=dict(color="#888", dash="dot"),
                   annotation_text="base rate", annotation_position="bottom right")
-    styled(fig, "Mislabel detection by selection frequency", xaxis_title="k (most selected)",
+    styled(fig, "Mislabel detection by backprop frequency", xaxis_title="k (most backpropped)",
            yaxis_title="precision / recall", yaxis_range=[0, 1.02])
     return attach_data(fig, df)

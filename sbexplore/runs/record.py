@@ -64,6 +64,7 @@ METRIC_COLUMNS = [
     "train_loss", "test_loss", "test_accuracy", "mislabel_pick_rate", "beta", "staleness",
     "time_select_s", "time_train_s", "time_other_s", "time_eval_s", "priming", "lr",
     "candidate_batches", "total_backprops", "total_forwarded", "total_time_s", "time_save_s",
+    "time_prep_s", "prep_backprops",
 ]
 # What each metric means, in one place (per epoch unless it says "total" or "so far").
 METRICS = {
@@ -90,12 +91,20 @@ METRICS = {
     "total_backprops": "examples backpropped so far", "total_forwarded": "selection forward "
     "passes so far", "total_time_s": "sum of wall_time_s so far",
     "time_save_s": "seconds spent writing the run folder after the epoch (not in wall_time_s)",
+    "time_prep_s": "seconds spent before the first epoch preparing the method (RHO-LOSS: "
+                   "training its holdout model); part of that epoch's wall_time_s",
+    "prep_backprops": "examples backpropped preparing the method (RHO-LOSS's holdout model); "
+                      "part of total_backprops, not of examples_backpropped",
 }
+# metric columns added after 0.1, with the value a run of that version had
+ADDED_METRICS = {"time_prep_s": 0.0, "prep_backprops": 0}
 TIMING_COLUMNS = ["wall_time_s", "time_select_s", "time_train_s", "time_other_s", "time_eval_s",
-                  "total_time_s", "time_save_s"]
+                  "total_time_s", "time_save_s", "time_prep_s"]
 EXAMPLE_COLUMNS = ["index", "source_index", "label", "true_label", "mislabeled",
                    "times_backpropped", "times_forwarded", "last_loss"]
 EVENT_COLUMNS = ["candidate_batch", "epoch", "field", "old", "new"]
+# every reading of the training clock (a time-keyed schedule, a wall-clock budget), in order
+CLOCK_COLUMNS = ["backprop_batches", "elapsed_s"]
 # names of earlier versions, read under today's names (saved folders keep loading)
 RENAMED = {"metrics": {"step": "candidate_batches"},
            "examples": {"times_selected": "times_backpropped"},
@@ -108,7 +117,8 @@ CONFIG = "config.json"
 METRICS_CSV = "metrics.csv"
 EPOCHS_DIR = "epochs"
 TABLES_DIR = "tables"
-TABLES = {"metrics": "parquet", "examples": "parquet", "events": "csv"}
+TABLES = {"metrics": "parquet", "examples": "parquet", "events": "csv", "clock": "parquet"}
+OPTIONAL_TABLES = ("clock",)  # absent from folders of earlier versions
 COMPRESS_LEVEL = 1  # per-epoch files: ~1.6x smaller than stored for ~25 ms at N=50k
 # format 1: every file rewritten by every save (quadratic); read, never written
 FILES = {
@@ -146,15 +156,18 @@ class Run:
     """One training run and everything needed to redraw its views without retraining.
 
     Per-epoch arrays (`EPOCH_ARRAYS`): `backpropped[e, i]` is 1 when example i was backpropped
-    in epoch e+1, `losses[e, i]` its latest loss at that epoch's end, `probs`/`preds` the probability
-    of its label and the predicted class at its latest forward (empty for runs recorded without
-    them), `hist[e, g, b]` the loss-histogram counts of group `HIST_GROUPS[g]` in bin b.
+    in epoch e+1, `losses[e, i]` its latest loss at that epoch's end, `probs`/`preds` the
+    probability of its label and the predicted class at its latest forward (empty for runs
+    recorded without them), `hist[e, g, b]` the loss-histogram counts of group `HIST_GROUPS[g]`
+    in bin b. `clock` holds every reading of the training clock that a decision used (a
+    time-keyed schedule, a wall-clock budget), so `train(cfg, replay=run)` repeats it.
     """
 
     config: RunConfig
     metrics: pd.DataFrame = field(default_factory=lambda: empty_frame(METRIC_COLUMNS))
     examples: pd.DataFrame = field(default_factory=lambda: empty_frame(EXAMPLE_COLUMNS))
     events: pd.DataFrame = field(default_factory=lambda: empty_frame(EVENT_COLUMNS))
+    clock: pd.DataFrame = field(default_factory=lambda: empty_frame(CLOCK_COLUMNS))
     backpropped: np.ndarray = field(default_factory=lambda: empty_array("backpropped"))
     losses: np.ndarray = field(default_factory=lambda: empty_array("losses"))
     probs: np.ndarray = field(default_factory=lambda: empty_array("probs"))
@@ -196,6 +209,7 @@ class Run:
             and _frames_equal(self.metrics, other.metrics)
             and _frames_equal(self.examples, other.examples)
             and _frames_equal(self.events, other.events)
+            and _frames_equal(self.clock, other.clock)
             and _arrays_equal(self, other, [*EPOCH_ARRAYS, "hist_edges"])
         )
 
@@ -257,9 +271,12 @@ def _write_folder(run: Run, target: Path) -> _Saved:
         atomic_write(target / CONFIG, config)
     save = last.save + 1 if last else 1
     tables = {}
-    for k, data in (("metrics", _parquet_bytes(run.metrics)),
-                    ("examples", _parquet_bytes(run.examples)),
-                    ("events", run.events.to_csv(index=False).encode())):
+    written = [("metrics", _parquet_bytes(run.metrics)),
+               ("examples", _parquet_bytes(run.examples)),
+               ("events", run.events.to_csv(index=False).encode())]
+    if len(run.clock):  # only runs whose decisions read the clock have readings
+        written.append(("clock", _parquet_bytes(run.clock)))
+    for k, data in written:
         tables[k] = {"file": f"{TABLES_DIR}/{k}-{save:06d}.{TABLES[k]}", "bytes": len(data),
                      "crc32": zlib.crc32(data)}  # a CSV cut short still parses: check it
         atomic_write(target / tables[k]["file"], data)
@@ -347,7 +364,8 @@ def _load_v2(p: Path) -> Run:
         unknown = set(saved_as) - set(EPOCH_ARRAYS)
         if unknown:
             raise ValueError(f"unknown arrays {sorted(unknown)} (written by a newer sbexplore?)")
-        tables = {k: dict(manifest["tables"][k]) for k in TABLES}
+        tables = {k: dict(manifest["tables"][k]) for k in TABLES
+                  if k not in OPTIONAL_TABLES or k in manifest["tables"]}
         for t in tables.values():
             t["path"], t["bytes"], t["crc32"] = p / t["file"], int(t["bytes"]), int(t["crc32"])
         hist_edges = np.asarray(manifest["hist_edges"], np.float64)
@@ -360,6 +378,8 @@ def _load_v2(p: Path) -> Run:
             f"{len(metrics)} rows, {epochs} expected")
     examples = _renamed("examples", _read_table(tables["examples"], pd.read_parquet))
     events = _renamed("events", _read_table(tables["events"], _read_events))
+    clock = (_read_table(tables["clock"], pd.read_parquet) if "clock" in tables
+             else empty_frame(CLOCK_COLUMNS))
     arrays = {k: np.empty((epochs, *present[old]), EPOCH_ARRAYS[k][0])
               for k, old in saved_as.items()}
     for e in range(epochs):
@@ -371,8 +391,8 @@ def _load_v2(p: Path) -> Run:
                     f"array {k!r} is missing or has the wrong shape/dtype")
             a[e] = row
     arrays.update({k: empty_array(k, n) for k in EPOCH_ARRAYS if k not in arrays})
-    run = Run(config=config, metrics=metrics, examples=examples, events=events, meta=meta,
-              hist_edges=hist_edges, path=p, **arrays)
+    run = Run(config=config, metrics=metrics, examples=examples, events=events, clock=clock,
+              meta=meta, hist_edges=hist_edges, path=p, **arrays)
     run._saved = _Saved(p.resolve(), epochs, int(manifest.get("save", 0)),
                         config.to_json().encode(), present)
     return run
@@ -396,9 +416,13 @@ def _load_v1(p: Path) -> Run:
 
 
 def _renamed(kind: str, df: pd.DataFrame) -> pd.DataFrame:
-    """A table of an earlier version with its columns under today's names."""
+    """A table of an earlier version with its columns under today's names (and, for metrics,
+    the columns added since, with the values that version's runs had)."""
     old = {k: v for k, v in RENAMED[kind].items() if k in df.columns}
-    return df.rename(columns=old) if old else df
+    df = df.rename(columns=old) if old else df
+    if kind == "metrics" and any(c not in df.columns for c in ADDED_METRICS):
+        df = df.assign(**{c: v for c, v in ADDED_METRICS.items() if c not in df.columns})
+    return df
 
 
 def _read(f: Path, parse: Callable[[Path], T]) -> T:

@@ -1,7 +1,7 @@
 """The main job on the embedded default (digits), as two stories, each over several seeds:
-(a) clean data: SB, Stale-SB n=3, uniform at SB's realised keep rate (the mean over SB's seeds)
-and traditional, with speedups at the paper's targets; (b) mislabeled data: SB against
-traditional at 10 % and 20 %."""
+(a) clean data: SB, Stale-SB n=3, uniform at SB's realised keep rate, traditional with SB's
+budget on the backprops and the wall clock (`studies.controls`) and traditional, with speedups
+at the paper's targets; (b) mislabeled data: SB against traditional at 10 % and 20 %."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from typing import Any
 
 import pandas as pd
 
-from sbexplore.analysis import comparison_table, format_table, matched_keeps
+from sbexplore.analysis import comparison_table, format_table
 from sbexplore.config import RunConfig, run_slug
 from sbexplore.engine.trainer import train
 from sbexplore.errors import ConfigError
 from sbexplore.jobs.sweeps import is_finished
 from sbexplore.runs.record import Run, load_run
+from sbexplore.studies.controls import control_configs
 
 # 8 epochs (the digits recipe trains 15): the shortest run in which SB and Stale-SB reach
 # traditional's final error x 1.1 on all 3 seeds (6 epochs: 1 of 3), so the 24 runs stay well
@@ -53,8 +54,8 @@ class DemoResult:
 
 
 def clean_configs(base: RunConfig) -> list[RunConfig]:
-    """Story (a) for one seed: SB, Stale-SB (staleness 3) and traditional; the uniform control
-    is added once SB ran (it needs SB's realised keep rate)."""
+    """Story (a) for one seed: SB, Stale-SB (staleness 3) and traditional; the controls are
+    added once SB ran (they need its realised keep rate and its budgets)."""
     base = base.replace(mislabel_fraction=0.0)
     return [base.replace(policy="sb", staleness=1, name="SB"),
             base.replace(policy="sb", staleness=3, name="Stale-SB n=3"),
@@ -71,9 +72,9 @@ def mislabel_configs(base: RunConfig, fraction: float) -> list[RunConfig]:
 def clean_story(base: RunConfig, seeds: tuple[int, ...] = DEMO_SEEDS,
                 out: str | Path | None = None, log=print, resume: bool = False,
                 workers: int = 1) -> list[Run]:
-    """Story (a): SB, Stale-SB n=3, uniform at that seed's SB realised keep rate and traditional
-    on clean data, per seed (saved under `out` when given; `resume` loads finished runs;
-    `workers` > 1 trains that many runs at once, see `training_pool`)."""
+    """Story (a): SB, Stale-SB n=3, the controls made from SB's runs (`studies.controls`) and
+    traditional on clean data, per seed (saved under `out` when given; `resume` loads finished
+    runs; `workers` > 1 trains that many runs at once, see `training_pool`)."""
     with training_pool(workers) as pool:
         return _clean_jobs(pool, base, seeds, out, resume)(log)
 
@@ -88,19 +89,17 @@ def mislabel_story(base: RunConfig, seeds: tuple[int, ...] = DEMO_SEEDS,
 
 
 def _clean_jobs(pool, base: RunConfig, seeds, out, resume: bool) -> Callable[[Any], list[Run]]:
-    """Submit story (a)'s runs; returns `finish(log)`, which adds the uniform control (at the
-    mean realised keep rate of SB's seeds: one setting, so its seeds pool) once SB's runs are
-    done and returns the runs in order (SB, Stale-SB, uniform, traditional) per seed."""
+    """Submit story (a)'s runs; returns `finish(log)`, which adds the controls once SB's runs
+    are done and returns the runs per seed: SB, Stale-SB, the controls, traditional."""
     first = [[pool.submit(_fit, cfg, out, resume) for cfg in clean_configs(
         base.replace(seed=seed))] for seed in seeds]
 
     def finish(log) -> list[Run]:
-        keep = round(float(matched_keeps([sb.result() for sb, _, _ in first]).iloc[0]), 4)
-        uniform = [pool.submit(_fit, base.replace(
-            policy="uniform", seed=seed, mislabel_fraction=0.0, name="uniform (matched)",
-            keep=keep), out, resume) for seed in seeds]
-        return [_done(f, log) for (sb, stale, trad), u in zip(first, uniform)
-                for f in (sb, stale, u, trad)]
+        configs = control_configs([sb.result() for sb, _, _ in first], seeds)
+        per = len(configs) // len(seeds)
+        controls = [pool.submit(_fit, cfg, out, resume) for cfg in configs]
+        return [_done(f, log) for i, (sb, stale, trad) in enumerate(first)
+                for f in (sb, stale, *controls[i * per:(i + 1) * per], trad)]
     return finish
 
 

@@ -41,7 +41,7 @@ def report_figures(runs: list[Run]) -> list[tuple[str, go.Figure]]:
 
     figs = [(f"Test accuracy against {x}", seed_curves(runs, x=x))
             for x in ("epoch", "backprops", "time")]
-    if any(r.config.policy == "traditional" for r in runs) and len(runs) > 1:
+    if any(r.config.is_baseline for r in runs) and len(runs) > 1:
         figs.append(("Speedup at the paper's targets", speedup_bars(runs)))
     figs.append(("Time breakdown", time_breakdown_bars(runs)))
     selects = [r for r in runs if r.config.policy != "traditional" and len(after_priming(r))]
@@ -85,9 +85,9 @@ def write_report(runs: list[Run], out: str | os.PathLike, title: str = "Selectiv
              f"{len(runs)} runs, {len(runs[0].metrics)} epochs, mislabel fraction(s) "
              f"{', '.join(f'{f:g}' for f in fractions)}.</p>", "<h2>Summary</h2>",
              html_table(table[cols], table.attrs.get("caption", "") + " Detection precision: "
-                        "share of mislabeled examples among the k most selected, k = number of "
+                        "share of mislabeled examples among the k most backpropped, k = number of "
                         "mislabels.")]
-    if any(r.config.policy == "traditional" for r in runs):
+    if any(r.config.is_baseline for r in runs):
         sp = speedup_table(runs)
         parts += ["<h2>Speedup at the paper's targets, three clocks</h2>",
                   html_table(sp.drop(columns=["f_over_t"]), sp.attrs["caption"] + " Clocks: "

@@ -8,7 +8,12 @@ from sbexplore.config import POLICIES, RunConfig
 from sbexplore.data.registry import DATASETS
 from sbexplore.models import MODELS
 
-WIDE = w.Layout(width="300px")
+WIDE = w.Layout(width="300px")  # shared: only for widgets that are never hidden
+
+
+def own_layout() -> w.Layout:
+    """A layout of its own, for a widget shown and hidden by itself."""
+    return w.Layout(width="300px")
 STYLE = {"description_width": "110px"}
 
 
@@ -34,6 +39,31 @@ class Controls(w.VBox):
         self.keep_label = w.HTML(expected_keep_text(base.beta))
         self.staleness = w.IntSlider(value=base.staleness, min=1, max=10, description="staleness",
                                      continuous_update=False, layout=WIDE, style=STYLE)
+        # each policy's own settings, shown only while that policy is chosen
+        self.keep = w.FloatSlider(value=base.resolved_keep, min=0.05, max=1.0, step=0.05,
+                                  description="keep", readout_format=".2f", layout=own_layout(),
+                                  style=STYLE, tooltip="share of each candidate batch kept")
+        self.infobatch_ratio = w.FloatSlider(
+            value=base.infobatch_ratio, min=0.0, max=0.95, step=0.05, description="prune r",
+            layout=own_layout(), style=STYLE, tooltip="InfoBatch: prune probability below the mean")
+        self.infobatch_delta = w.FloatSlider(
+            value=base.infobatch_delta, min=0.05, max=1.0, step=0.025, description="prune δ",
+            readout_format=".3f", layout=own_layout(), style=STYLE,
+            tooltip="InfoBatch: share of the epochs that prune")
+        self.selection_pressure = w.FloatLogSlider(
+            value=base.selection_pressure, base=10, min=0.1, max=8, description="pressure s",
+            layout=own_layout(), style=STYLE,
+            tooltip="online batch: best rank's keep probability / worst's")
+        self.holdout_fraction = w.FloatSlider(
+            value=base.holdout_fraction, min=0.05, max=0.5, step=0.05, description="holdout",
+            layout=own_layout(), style=STYLE,
+            tooltip="RHO-LOSS: training share for its holdout model")
+        self.policy_settings = {
+            "uniform": (self.keep,), "topk": (self.keep,), "importance": (self.keep,),
+            "rho_loss": (self.keep, self.holdout_fraction),
+            "infobatch": (self.infobatch_ratio, self.infobatch_delta),
+            "online_batch": (self.selection_pressure,)}
+        self.policy.observe(lambda _: self._show_policy_settings(), "value")
         self.mislabel = w.FloatSlider(value=base.mislabel_fraction, min=0.0, max=0.5, step=0.01,
                                       description="mislabel fraction", readout_format=".2f",
                                       layout=WIDE, style=STYLE)
@@ -65,10 +95,30 @@ class Controls(w.VBox):
         live = w.HTML("<i>β, staleness and speed also change the focused live run</i>")
         super().__init__([
             self.dataset, self.model, self.policy, w.HBox([self.beta, self.keep_label]),
-            self.staleness, self.pace, live, self.mislabel, self.epochs, self.seed, self.device,
+            self.staleness, *self._all_policy_settings(), self.pace, live, self.mislabel,
+            self.epochs, self.seed, self.device,
             w.HBox([self.start, self.pause, self.advance, self.stop]), self.progress, self.status,
             self.error,
         ])
+        self._show_policy_settings()
+
+    def _all_policy_settings(self) -> list[w.Widget]:
+        return list(dict.fromkeys(x for ws in self.policy_settings.values() for x in ws))
+
+    def _show_policy_settings(self) -> None:
+        """Show the chosen policy's own settings, hide the others'."""
+        mine = set(self.policy_settings.get(self.policy.value, ()))
+        for widget in self._all_policy_settings():
+            widget.layout.display = None if widget in mine else "none"
+
+    def policy_fields(self) -> dict[str, float]:
+        """The chosen policy's own settings, as RunConfig fields."""
+        fields = {"keep": self.keep, "infobatch_ratio": self.infobatch_ratio,
+                  "infobatch_delta": self.infobatch_delta,
+                  "selection_pressure": self.selection_pressure,
+                  "holdout_fraction": self.holdout_fraction}
+        mine = self.policy_settings.get(self.policy.value, ())
+        return {name: float(x.value) for name, x in fields.items() if x in mine}
 
     def show(self, cfg: RunConfig) -> None:
         """Display a run's settings (the caller keeps observers from acting on them)."""
@@ -86,7 +136,8 @@ class Controls(w.VBox):
             dataset=self.dataset.value, model=self.model.value, policy=self.policy.value,
             beta=float(self.beta.value), staleness=int(self.staleness.value),
             mislabel_fraction=float(self.mislabel.value), epochs=int(self.epochs.value),
-            seed=int(self.seed.value), device=self.device.value, out_dir=None, name=None)
+            seed=int(self.seed.value), device=self.device.value, out_dir=None, name=None,
+            **self.policy_fields())
 
 
 def _devices(current: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Image galleries: the hardest (most selected), easiest (least selected) and picked mislabeled
+"""Image galleries: the hardest (most backpropped), easiest (least backpropped) and mislabeled
 training images as a grid of ipywidgets `Image` (PNG), mislabeled ones marked."""
 
 from __future__ import annotations

@@ -80,6 +80,12 @@ def _priming(runs: list[Any]) -> str:
     return "; ".join(parts)
 
 
+def _accuracy_and_backprops(runs: list[Any]) -> str:
+    return "; ".join(f"{r.name}: test accuracy {r.metrics['test_accuracy'].iloc[-1]:.3f} after "
+                     f"{int(r.metrics['total_backprops'].iloc[-1]):,} backprops"
+                     for r in runs if len(r.metrics))
+
+
 LESSON = (
     Experiment(
         "beta", "1. How selective is β?",
@@ -99,7 +105,7 @@ LESSON = (
         ("more often", "as often", "less often"),
         ({"beta": 2.0, "mislabel_fraction": 0.2},),
         "the mislabel pick rate climbing above its dashed base rate, and the gallery "
-        "<i>Mislabeled, most selected</i> filling up",
+        "<i>Mislabeled, most backpropped</i> filling up",
         "More often: a wrong label keeps a high loss however well the network learns, so SB "
         "keeps picking it. Loss-based selection spends effort on noise.", _pick_rate),
     Experiment(
@@ -122,6 +128,19 @@ LESSON = (
         "With no loss history, every percentile is guesswork: SB first trains on everything "
         "until it has seen enough losses to rank them (the run's prime_examples).", _priming,
         pace=1.0),
+    Experiment(
+        "rivals", "5. SB against a random third and InfoBatch",
+        "SB, a random third of each batch (uniform) and InfoBatch (it prunes some easy "
+        "examples) train side by side. Which ends most accurate for its backprops?",
+        ("SB", "the random third", "InfoBatch", "about the same"),
+        ({"policy": "sb", "beta": 2.0, "mislabel_fraction": 0.0},
+         {"policy": "uniform", "keep": 1 / 3, "mislabel_fraction": 0.0},
+         {"policy": "infobatch", "mislabel_fraction": 0.0}),
+        "the accuracy against <i>backprops</i> in the curves (set the x axis to backprops)",
+        "SB and the random third spend about the same backprops; if SB is ahead, choosing by "
+        "loss helped. InfoBatch spends more (it keeps every hard example and, at the end, "
+        "everything). A fair comparison matches budgets: notebook 08 adds traditional training "
+        "given SB's budget, with its schedule ending there.", _accuracy_and_backprops),
 )
 
 
