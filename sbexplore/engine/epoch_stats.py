@@ -24,6 +24,9 @@ class EpochStats:
         self.hist = torch.zeros(len(HIST_GROUPS) * NBINS, dtype=torch.int64, device=dev)
         self.backpropped = torch.zeros(n, dtype=torch.uint8, device=dev)
         self.sums = torch.zeros(2, dtype=torch.float64, device=dev)  # loss, mislabeled
+        # logit-gradient norms: sum and count over the backpropped examples, then over the
+        # candidates a selection forward pass saw
+        self.grads = torch.zeros(4, dtype=torch.float64, device=dev)
         self.edges = torch.tensor(HIST_EDGES, dtype=torch.float32, device=dev)
         self.last_batch: dict[str, torch.Tensor] = {}
 
@@ -31,6 +34,14 @@ class EpochStats:
         self.hist.zero_()
         self.backpropped.zero_()
         self.sums.zero_()
+        self.grads.zero_()
+
+    def gradients(self, norms: torch.Tensor | None, backpropped: bool) -> None:
+        """Logit-gradient norms of examples backpropped (or offered to a selection pass)."""
+        if norms is not None and len(norms):
+            at = 0 if backpropped else 2
+            self.grads[at] += norms.sum().double()
+            self.grads[at + 1] += len(norms)
 
     def candidates(self, idx: torch.Tensor, losses: torch.Tensor, keep: torch.Tensor,
                    probs: torch.Tensor | None) -> None:
@@ -55,12 +66,18 @@ class EpochStats:
         flat = (group * NBINS + bins).nan_to_num(0).long()
         self.hist.index_add_(0, flat, torch.ones_like(flat))
 
-    def summary(self, backprops: int, has_mislabels: bool) -> dict[str, float]:
-        """train_loss and mislabel_pick_rate of the epoch (one host sync)."""
-        loss_sum, mis_sum = self.sums.tolist()
+    def summary(self, backprops: int, has_mislabels: bool,
+                random_grad: float = math.nan) -> dict[str, float]:
+        """train_loss, mislabel_pick_rate and grad_ratio of the epoch (one host sync).
+        `random_grad`: a random batch's mean logit-gradient norm when no selection pass saw
+        this epoch's candidates (the latest known of every example)."""
+        loss_sum, mis_sum, *_ = self.sums.tolist()
+        bp_sum, bp_n, cand_sum, cand_n = self.grads.tolist()
+        random = cand_sum / cand_n if cand_n else random_grad
         return {"train_loss": loss_sum / backprops if backprops else math.nan,
                 "mislabel_pick_rate": (mis_sum / backprops if backprops else math.nan)
-                if has_mislabels else math.nan}
+                if has_mislabels else math.nan,
+                "grad_ratio": (bp_sum / bp_n) / random if bp_n and random > 0 else math.nan}
 
     def live(self) -> dict[str, Any]:
         """Copies for a snapshot: the histogram so far, the sums and the latest batch."""

@@ -64,22 +64,27 @@ class ExampleState:
         self.last_loss = torch.full((n,), float("nan"), device=dev)
         self.last_prob = torch.full((n,), float("nan"), device=dev)
         self.last_pred = torch.full((n,), -1, dtype=torch.int16, device=dev)
+        # the norm of the loss's gradient at the logits, ||softmax - onehot(label)||, at the
+        # latest forward: what a random batch's gradient scale is estimated from
+        self.last_grad = torch.full((n,), float("nan"), device=dev)
         fills = {"backpropped": 0, "losses": np.nan, "probs": np.nan, "preds": -1, "hist": 0}
         self.rows = {name: _Rows(n, dtype, fills[name], shape)
                      for name, (dtype, shape) in EPOCH_ARRAYS.items()}
         self._info: dict[str, np.ndarray] | None = None
 
     def forwarded(self, idx: torch.Tensor, losses: torch.Tensor,
-                  outputs: torch.Tensor | None) -> None:
+                  outputs: torch.Tensor | None) -> torch.Tensor | None:
+        """A selection forward pass; returns the examples' logit-gradient norms (or None)."""
         self.times_forwarded[idx] += 1
         self.last_loss[idx] = losses.detach().float()
-        self._predictions(idx, outputs)
+        return self._predictions(idx, outputs)
 
     def backpropped(self, idx: torch.Tensor, losses: torch.Tensor,
-                    outputs: torch.Tensor | None) -> None:
+                    outputs: torch.Tensor | None) -> torch.Tensor | None:
+        """A backprop batch; returns the examples' logit-gradient norms (or None)."""
         self.last_loss[idx] = losses
         self.times_backpropped[idx] += 1
-        self._predictions(idx, outputs)
+        return self._predictions(idx, outputs)
 
     def end_epoch(self, backpropped: torch.Tensor, hist: torch.Tensor) -> None:
         """Append the epoch's rows: who was backpropped, latest losses/probs/predictions."""
@@ -122,11 +127,18 @@ class ExampleState:
                     "last_loss": self.last_loss.clone().cpu().numpy(),
                     "pred": self.last_pred.clone().cpu().numpy().astype(np.int64)}
 
-    def _predictions(self, idx: torch.Tensor, outputs: torch.Tensor | None) -> None:
+    def _predictions(self, idx: torch.Tensor, outputs: torch.Tensor | None
+                     ) -> torch.Tensor | None:
         if outputs is None or outputs.ndim != 2:
-            return
+            return None
         with torch.no_grad():
             out = outputs.detach().float()
-            p = torch.softmax(out, 1).gather(1, self.labels[idx].unsqueeze(1)).squeeze(1)
+            probs = torch.softmax(out, 1)
+            label = self.labels[idx].unsqueeze(1)
+            p = probs.gather(1, label).squeeze(1)
+            # ||softmax - onehot||^2 = sum_j p_j^2 - 2 p_y + 1
+            grad = ((probs * probs).sum(1) - 2 * p + 1).clamp_min_(0).sqrt_()
             self.last_prob[idx] = p
             self.last_pred[idx] = out.argmax(1).to(torch.int16)
+            self.last_grad[idx] = grad
+            return grad

@@ -138,7 +138,8 @@ class Recorder(RecordAlias, Steerable):
     def forwarded(self, idx: torch.Tensor, losses: torch.Tensor,
                   outputs: torch.Tensor | None = None) -> None:
         """A selection forward pass over examples `idx` gave these losses (and logits)."""
-        self.examples.forwarded(idx, losses, outputs)
+        self.epoch_stats.gradients(self.examples.forwarded(idx, losses, outputs),
+                                   backpropped=False)
 
     def candidates(self, idx: torch.Tensor, losses: torch.Tensor, keep: torch.Tensor,
                    probs: torch.Tensor | None = None) -> None:
@@ -149,7 +150,8 @@ class Recorder(RecordAlias, Steerable):
                     outputs: torch.Tensor | None = None) -> None:
         """Examples `idx` were backpropped with these per-example losses (and logits)."""
         losses = losses.detach().float()
-        self.examples.backpropped(idx, losses, outputs)
+        self.epoch_stats.gradients(self.examples.backpropped(idx, losses, outputs),
+                                   backpropped=True)
         # priming / traditional: no ranking histogrammed these losses, so histogram them here
         self.epoch_stats.backprops(idx, losses, histogram=not self.counts.selecting)
 
@@ -168,8 +170,11 @@ class Recorder(RecordAlias, Steerable):
                               f"{METRIC_COLUMNS}")
         c = self.counts
         times = self.timer.totals()
+        # evaluation is off the training clock: timed inside `selector.evaluating()` (the
+        # built-in trainer's), or measured by the loop and passed as time_eval_s
+        eval_s = times.get("eval", 0.0) + float(extra.pop("time_eval_s", 0.0))
         prep_s, self._prep_s = self._prep_s, 0.0
-        wall = max(0.0, time.perf_counter() - self._t0 - self.control.idle_s) + prep_s
+        wall = max(0.0, time.perf_counter() - self._t0 - self.control.idle_s - eval_s) + prep_s
         self.train_time_s += wall
         self._in_epoch = False  # until the next epoch: saving and callbacks are not training
         nb = c.epoch_backprops
@@ -178,12 +183,13 @@ class Recorder(RecordAlias, Steerable):
             "epoch": c.epoch + 1, "wall_time_s": wall,
             "examples_forwarded": c.epoch_forwarded, "examples_backpropped": nb,
             "keep_fraction": nb / self.n if self.n else math.nan,
-            **self.epoch_stats.summary(nb, self.has_mislabels),
+            **self.epoch_stats.summary(nb, self.has_mislabels,
+                                       float(self.examples.last_grad.nanmean())),
             "test_loss": float(test_loss), "test_accuracy": float(test_accuracy),
             "beta": float(self.live["beta"]), "staleness": int(self.live["staleness"]),
             "time_select_s": select_s, "time_train_s": train_s,
             "time_other_s": max(0.0, wall - select_s - train_s),
-            "time_eval_s": times.get("eval", 0.0), "priming": bool(c.priming),
+            "time_eval_s": eval_s, "priming": bool(c.priming),
             "lr": float(extra.pop("lr", self.lr)), "candidate_batches": c.candidate_batches,
             "total_backprops": c.backprops + self.prep_backprops, "total_forwarded": c.forwarded,
             "total_time_s": self.train_time_s, "time_save_s": math.nan, "time_prep_s": prep_s,

@@ -242,6 +242,11 @@ class Selector:
         self.counts.end_epoch()
         return row
 
+    def evaluating(self) -> contextlib.AbstractContextManager:
+        """`with selector.evaluating(): ...` — time spent in the block is evaluation
+        (`time_eval_s`), kept off the training clock, as the built-in trainer's is."""
+        return self._section("eval")
+
     def epochs(self, n: int) -> Iterator[int]:
         """`for epoch in sb.epochs(10):` — the epoch numbers, ending early once stopped."""
         self.planned_epochs = n

@@ -167,7 +167,7 @@ class Trainer(RecordAlias, Steerable):
             batches.close()
 
     def _end_epoch(self) -> dict[str, Any]:
-        with self.recorder.timer.section("eval"):
+        with self.selector.evaluating():  # off the training clock
             test_loss, test_acc = self.evaluate()
         return self.selector.end_epoch(test_loss, test_acc, lr=self.lr)
 

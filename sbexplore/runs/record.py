@@ -64,12 +64,14 @@ METRIC_COLUMNS = [
     "train_loss", "test_loss", "test_accuracy", "mislabel_pick_rate", "beta", "staleness",
     "time_select_s", "time_train_s", "time_other_s", "time_eval_s", "priming", "lr",
     "candidate_batches", "total_backprops", "total_forwarded", "total_time_s", "time_save_s",
-    "time_prep_s", "prep_backprops",
+    "time_prep_s", "prep_backprops", "grad_ratio",
 ]
 # What each metric means, in one place (per epoch unless it says "total" or "so far").
 METRICS = {
     "epoch": "1-based epoch number",
-    "wall_time_s": "seconds the epoch took (selection, training, evaluation; not paused time)",
+    "wall_time_s": "seconds the epoch spent training: selection, backprops, data and "
+                   "bookkeeping (not evaluation, not paused time; runs saved by 0.1 counted "
+                   "their evaluation in it)",
     "examples_forwarded": "examples given a selection forward pass this epoch (0 when priming, "
                           "for traditional and uniform; Stale-SB skips stale ones)",
     "examples_backpropped": "examples given a backward pass this epoch",
@@ -83,8 +85,9 @@ METRICS = {
     "beta": "SB's beta in force at the epoch's end", "staleness": "Stale-SB's n in force",
     "time_select_s": "seconds in selection forward passes",
     "time_train_s": "seconds in backprop steps (forward, backward, optimizer)",
-    "time_other_s": "wall_time_s - time_select_s - time_train_s (evaluation, data, bookkeeping)",
-    "time_eval_s": "seconds evaluating on the test set (part of time_other_s)",
+    "time_other_s": "wall_time_s - time_select_s - time_train_s (data, bookkeeping)",
+    "time_eval_s": "seconds evaluating on the test set: off the training clock (not in "
+                   "wall_time_s)",
     "priming": "the epoch backpropped everything before selection starts",
     "lr": "learning rate at the epoch's last optimizer step",
     "candidate_batches": "candidate batches offered to selection so far",
@@ -95,9 +98,14 @@ METRICS = {
                    "training its holdout model); part of that epoch's wall_time_s",
     "prep_backprops": "examples backpropped preparing the method (RHO-LOSS's holdout model); "
                       "part of total_backprops, not of examples_backpropped",
+    "grad_ratio": "SB's health signal: the mean gradient norm at the logits, ||softmax - "
+                  "onehot(label)||, of the examples backpropped this epoch over a random "
+                  "batch's (the candidates' at their selection forward; without one, every "
+                  "example's latest); a learning rate tuned for random batches overshoots when "
+                  "it is large (README, 'SB's health signal'); NaN without the logits",
 }
 # metric columns added after 0.1, with the value a run of that version had
-ADDED_METRICS = {"time_prep_s": 0.0, "prep_backprops": 0}
+ADDED_METRICS = {"time_prep_s": 0.0, "prep_backprops": 0, "grad_ratio": float("nan")}
 TIMING_COLUMNS = ["wall_time_s", "time_select_s", "time_train_s", "time_other_s", "time_eval_s",
                   "total_time_s", "time_save_s", "time_prep_s"]
 EXAMPLE_COLUMNS = ["index", "source_index", "label", "true_label", "mislabeled",
