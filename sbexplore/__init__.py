@@ -23,6 +23,7 @@ from typing import Any
 from sbexplore._compat import install_module_aliases
 from sbexplore._version import __version__
 from sbexplore.config import RunConfig
+from sbexplore.data.labels import Mislabeled
 from sbexplore.engine.recorder import Callback, Recorder
 from sbexplore.engine.selector import Selector, WithIndices
 from sbexplore.engine.trainer import Trainer, train
@@ -46,6 +47,7 @@ def __getattr__(name: str) -> Any:  # start/sweep load on first use
     raise AttributeError(f"module 'sbexplore' has no attribute {name!r}")
 
 
-__all__ = ["BackgroundRun", "Callback", "ConfigError", "DataError", "Recorder", "Run",
+__all__ = ["BackgroundRun", "Callback", "ConfigError", "DataError", "Mislabeled", "Recorder",
+           "Run",
            "RunConfig", "Selector", "Snapshot", "SweepResult", "Trainer", "UserError",
            "WithIndices", "__version__", "list_runs", "load_run", "start", "sweep", "train"]

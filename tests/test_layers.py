@@ -70,7 +70,7 @@ LAYERS = [
     ("runs", ("sbexplore.runs",)),
     ("engine", ("sbexplore.engine",)),
     ("analysis", ("sbexplore.analysis",)),
-    ("jobs", ("sbexplore.jobs", "sbexplore.loggers")),
+    ("jobs", ("sbexplore.jobs", "sbexplore.loggers", "sbexplore.integrations")),
     ("figures", ("sbexplore.figures",)),
     ("studies", ("sbexplore.studies",)),
     ("ui", ("sbexplore.ui",)),

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 import sbexplore as sb
+from sbexplore.config.run_config import BUILTIN_ONLY_FIELDS
 from sbexplore.data import load_data
 from sbexplore.engine.holdout import holdout_split
 from sbexplore.engine.trainer import train_holdout_model
@@ -30,8 +31,9 @@ def hand_written_run(cfg: sb.RunConfig, recorder_ready=None) -> sb.Run:
     model = build_model(cfg.model, 1, 10, 8, cfg.dropout)
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
                           nesterov=cfg.nesterov, weight_decay=cfg.weight_decay)
-    rec = sb.Recorder(cfg, d.y_train, true_labels=d.true_train, mislabeled=d.mislabeled,
-                      source_index=d.source_index, classes=d.classes)
+    with pytest.warns(UserWarning, match="to the built-in loop only"):
+        rec = sb.Recorder(cfg, d.y_train, true_labels=d.true_train, mislabeled=d.mislabeled,
+                          source_index=d.source_index, classes=d.classes, optimizer=opt)
     sel = sb.Selector.from_config(cfg, model, len(d.y_train), device=dev, recorder=rec,
                                   transform=d.normalize,
                                   irreducible_losses=held.losses if held else None)
@@ -68,7 +70,14 @@ def test_a_hand_written_loop_gives_the_built_in_loops_run(policy, staleness):
                        mislabel_fraction=0.1, lr_schedule="constant", warmup_epochs=0.0)
     built_in = sb.train(cfg)
     own = hand_written_run(cfg)
-    assert own.same_results(built_in)
+    assert own.same_results(built_in, config=False)
+    # its record says what the hand-written loop used, not the built-in loop's settings
+    expected = built_in.config.replace(**{f: None for f in BUILTIN_ONLY_FIELDS},
+                                       milestones=[], loop="own", model="user:Sequential")
+    assert own.config == expected
+    assert own.config.lr is None and own.config.momentum is None and own.config.loop == "own"
+    assert own.meta["optimizer"]["class"] == "SGD" and own.meta["optimizer"]["lr"] == 0.005
+    assert own.meta["model_class"] == built_in.meta["model_class"] == "Sequential"
     assert (own.backpropped.sum() > 0) and own.metrics["examples_backpropped"].sum() > 0
 
 

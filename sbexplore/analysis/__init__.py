@@ -31,6 +31,7 @@ from sbexplore.analysis.detector import (
 )
 from sbexplore.analysis.dynamics import training_dynamics
 from sbexplore.analysis.formatting import format_stat, format_table
+from sbexplore.analysis.health import health
 from sbexplore.analysis.keep import (
     expected_keep,
     keep_table,
@@ -41,7 +42,7 @@ from sbexplore.analysis.keep import (
 from sbexplore.analysis.label_errors import SCORES, available_scores, detector_scores, score_table
 from sbexplore.analysis.ranking import backprop_ranking, least_backpropped, most_backpropped
 from sbexplore.analysis.select import select
-from sbexplore.analysis.series import run_labels, series_name
+from sbexplore.analysis.series import as_runs, run_labels, series_name
 from sbexplore.analysis.time_breakdown import time_breakdown
 from sbexplore.analysis.time_to_accuracy import (
     CLOCKS,
@@ -56,6 +57,7 @@ from sbexplore.analysis.time_to_accuracy import (
 )
 
 __all__ = [
+    "as_runs", "health",
     "BUDGET_CLOCKS", "accuracy_at_budget", "budget", "budget_matched",
     "DEFAULT_SCORE", "FALLBACK_SCORE", "SCORES", "available_scores",
     "default_score", "detector_results", "detector_scores",

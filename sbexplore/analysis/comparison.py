@@ -14,7 +14,7 @@ import pandas as pd
 
 from sbexplore.analysis.detector import detection_at_mislabel_count
 from sbexplore.analysis.epochs import after_priming
-from sbexplore.analysis.series import run_labels
+from sbexplore.analysis.series import as_runs, run_labels
 from sbexplore.analysis.time_to_accuracy import (
     PAPER_FACTORS,
     final_accuracy,
@@ -27,9 +27,10 @@ SUMMARY_METRICS = ("final_accuracy", "best_accuracy", "backprops", "selection_fo
                    "detection_precision_at_k")
 
 
-def run_summary(runs: list[Run]) -> pd.DataFrame:
+def run_summary(runs: Run | list[Run]) -> pd.DataFrame:
     """One row per run: its series name, seed and the `SUMMARY_METRICS` (after-priming means
     for the keep fraction and the pick rate; NaN where a metric does not apply)."""
+    runs = as_runs(runs)
     rows = []
     for r, label in zip(runs, run_labels(runs, shown=("mislabel_fraction",)), strict=True):
         m = r.metrics
@@ -54,7 +55,7 @@ def run_summary(runs: list[Run]) -> pd.DataFrame:
                                        *SUMMARY_METRICS])
 
 
-def comparison_table(runs: list[Run], target: float | None = None,
+def comparison_table(runs: Run | list[Run], target: float | None = None,
                      factors: tuple[float, ...] = PAPER_FACTORS,
                      clocks: tuple[str, ...] = ("time",),
                      metrics: tuple[str, ...] = SUMMARY_METRICS) -> pd.DataFrame:
@@ -62,6 +63,7 @@ def comparison_table(runs: list[Run], target: float | None = None,
     over seeds, and with a traditional run at that fraction `speedup_<clock>_x<k>_mean/_std/
     _reached` per clock and target factor (`speedup_<clock>_...` for an explicit `target`
     accuracy). `attrs["caption"]` explains the columns."""
+    runs = as_runs(runs)
     per_run = run_summary(runs)
     keys = ["run", "mislabel_fraction"]
     g = per_run.groupby(keys, sort=False)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from sbexplore.analysis.epochs import after_priming
 from sbexplore.analysis.keep import realised_keep
+from sbexplore.analysis.series import as_runs
 from sbexplore.errors import ConfigError
 from sbexplore.runs.record import Run
 
@@ -38,8 +39,9 @@ def measured_f_over_t(run: Run) -> float:
     return float((t_sel / fwd) / (t_train / bp))
 
 
-def pooled_f_over_t(runs: list[Run]) -> float:
+def pooled_f_over_t(runs: Run | list[Run]) -> float:
     """One F/T for a comparison: the median measured over the runs that select, else 1/3."""
+    runs = as_runs(runs)
     vals = [v for r in runs if (v := measured_f_over_t(r)) == v]
     return float(pd.Series(vals).median()) if vals else DEFAULT_F_OVER_T
 
@@ -51,9 +53,10 @@ def cost_units(run: Run, f_over_t: float | None = None) -> pd.Series:
     return (m["total_forwarded"] * f + m["total_backprops"]).astype(float)
 
 
-def cost_model_table(runs: list[Run], f_over_t: float | None = None) -> pd.DataFrame:
+def cost_model_table(runs: Run | list[Run], f_over_t: float | None = None) -> pd.DataFrame:
     """Per run: F/T, keep, fresh share, predicted epoch cost ratio and the measured one (compute
     time (selection + training) per epoch after priming over a traditional run's, when given)."""
+    runs = as_runs(runs)
     f = pooled_f_over_t(runs) if f_over_t is None else f_over_t
     base = [r for r in runs if r.config.is_baseline]
     base_t = (pd.concat([_compute_per_epoch(r) for r in base]).mean() if base else float("nan"))

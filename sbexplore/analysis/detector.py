@@ -17,7 +17,7 @@ from sbexplore.analysis.label_errors import (
     suspicion,
 )
 from sbexplore.analysis.label_errors import detector_scores as run_scores
-from sbexplore.analysis.series import run_labels
+from sbexplore.analysis.series import as_runs, run_labels
 from sbexplore.errors import ConfigError
 from sbexplore.runs.record import Run
 
@@ -127,9 +127,10 @@ def detector_table(items: list[Any], scores: list[str] | None = None) -> pd.Data
     return out.reset_index(drop=True)
 
 
-def pick_rate_table(runs: list[Run]) -> pd.DataFrame:
+def pick_rate_table(runs: Run | list[Run]) -> pd.DataFrame:
     """Mean mislabel pick rate after priming per run name and mislabel fraction (mean, std over
     seeds); `enrichment` is pick rate over fraction (1 = no preference for flipped labels)."""
+    runs = as_runs(runs)
     rows = []
     noisy = [r for r in runs if r.config.mislabel_fraction > 0 and len(after_priming(r))]
     for r, label in zip(noisy, run_labels(noisy, shown=("mislabel_fraction",)), strict=True):

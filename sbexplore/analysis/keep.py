@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sbexplore.analysis.epochs import after_priming
-from sbexplore.analysis.series import run_labels
+from sbexplore.analysis.series import as_runs, run_labels
 from sbexplore.runs.record import Run
 
 
@@ -27,9 +27,10 @@ def matched_keep(run: Run) -> float:
     return min(1.0, max(k, 1e-6))
 
 
-def matched_keeps(runs: list[Run]) -> pd.Series:
+def matched_keeps(runs: Run | list[Run]) -> pd.Series:
     """Per run series (seeds pooled): the mean `matched_keep` over its seeds, so one uniform
     control per SB setting serves every seed."""
+    runs = as_runs(runs)
     keeps = pd.Series([matched_keep(r) for r in runs], index=run_labels(runs),
                       dtype=float)
     return keeps.groupby(level=0, sort=False).mean()
@@ -45,10 +46,11 @@ def expected_keep(run: Run) -> float:
     return cfg.resolved_keep
 
 
-def keep_table(runs: list[Run], pooled: bool = False) -> pd.DataFrame:
+def keep_table(runs: Run | list[Run], pooled: bool = False) -> pd.DataFrame:
     """Per run: beta, staleness, the expected keep (1/(beta+1) for SB) and the realised one.
     `pooled=True`: one row per run series (seeds pooled) with seeds (n) and
     `realised_keep_mean/_std`, `ratio_mean/_std` (print with `analysis.format_table`)."""
+    runs = as_runs(runs)
     labels = run_labels(runs) if pooled else [r.name for r in runs]
     rows = [{"run": label, "policy": r.config.policy,
              "beta": r.config.beta, "staleness": r.config.staleness, "seed": r.config.seed,

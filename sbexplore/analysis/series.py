@@ -6,7 +6,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sbexplore.config import series_labels
+from sbexplore.errors import ConfigError
 from sbexplore.runs.record import Run
+
+
+def as_runs(runs: Run | Sequence[Run]) -> list[Run]:
+    """One Run or several, as a list (every table takes either)."""
+    if isinstance(runs, Run):
+        return [runs]
+    if not hasattr(runs, "__iter__") or isinstance(runs, (str, bytes)):
+        raise ConfigError(f"runs={type(runs).__name__} is not allowed: a Run or a list of Runs "
+                          "(sbexplore.load_run(path) reads a saved one)")
+    return list(runs)
 
 
 def run_labels(runs: Sequence[Run], shown: Sequence[str] = ()) -> list[str]:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import pandas as pd
 
 from sbexplore.analysis.epochs import after_priming
+from sbexplore.analysis.series import as_runs
 from sbexplore.runs.record import Run
 
 
-def time_breakdown(runs: list[Run]) -> pd.DataFrame:
+def time_breakdown(runs: Run | list[Run]) -> pd.DataFrame:
     """Mean seconds per epoch after priming (all epochs if only priming ran) in each part:
     `select_s` (selection forward), `train_s` (forward + backward + step), `other_s` (evaluation,
     data, bookkeeping)."""
+    runs = as_runs(runs)
     rows = []
     for r in runs:
         after = after_priming(r)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sbexplore.analysis.cost_model import cost_units, pooled_f_over_t
-from sbexplore.analysis.series import run_labels
+from sbexplore.analysis.series import as_runs, run_labels
 from sbexplore.errors import ConfigError
 from sbexplore.runs.record import Run
 
@@ -67,10 +67,11 @@ def final_accuracy(run: Run) -> float:
     return float(acc.iloc[-1]) if len(acc) else float("nan")
 
 
-def error_targets(runs: list[Run], factors: tuple[float, ...] = PAPER_FACTORS
+def error_targets(runs: Run | list[Run], factors: tuple[float, ...] = PAPER_FACTORS
                   ) -> dict[float, dict[float, float]]:
     """{mislabel_fraction: {factor: target accuracy}}: 1 - factor * traditional's mean final
     error, per mislabel fraction that has traditional runs (policy 'traditional')."""
+    runs = as_runs(runs)
     _check_factors(factors)
     base: dict[float, list[float]] = {}
     for r in runs:
@@ -84,13 +85,14 @@ def error_targets(runs: list[Run], factors: tuple[float, ...] = PAPER_FACTORS
             for f, accs in base.items()}
 
 
-def time_to_accuracy_table(runs: list[Run], target: float | None = None,
+def time_to_accuracy_table(runs: Run | list[Run], target: float | None = None,
                            factors: tuple[float, ...] = PAPER_FACTORS,
                            f_over_t: float | None = None, method: str = "interpolate",
                            clocks: tuple[str, ...] = CLOCKS) -> pd.DataFrame:
     """One row per run, clock and target: run (series name: seeds pool), seed, factor (NaN for
     an explicit `target` accuracy), target, value (NaN: never reached) and speedup (traditional's
     mean value over the seeds that reached, on the same clock and target, over this run's)."""
+    runs = as_runs(runs)
     f = pooled_f_over_t(runs) if f_over_t is None else f_over_t
     if target is None:
         targets = error_targets(runs, factors)
@@ -118,13 +120,14 @@ def time_to_accuracy_table(runs: list[Run], target: float | None = None,
     return df
 
 
-def speedup_table(runs: list[Run], target: float | None = None,
+def speedup_table(runs: Run | list[Run], target: float | None = None,
                   factors: tuple[float, ...] = PAPER_FACTORS, f_over_t: float | None = None,
                   method: str = "interpolate",
                   clocks: tuple[str, ...] = CLOCKS) -> pd.DataFrame:
     """One row per run series, clock and factor: seeds (n), reached (seeds that reached the
     target), mean and std over the reached seeds of the clock value and of the speedup (NaN
     when none reached). Print it with `analysis.format_table`."""
+    runs = as_runs(runs)
     df = time_to_accuracy_table(runs, target, factors, f_over_t, method, clocks)
     g = df.groupby(["run", "mislabel_fraction", "clock", "factor"], sort=False, dropna=False)
     out = g.agg(policy=("policy", "first"), baseline=("baseline", "first"),
@@ -138,8 +141,9 @@ def speedup_table(runs: list[Run], target: float | None = None,
     return out
 
 
-def budget_control_note(runs: list[Run]) -> str:
+def budget_control_note(runs: Run | list[Run]) -> str:
     """A warning when SB is compared without traditional training given its budget."""
+    runs = as_runs(runs)
     budgeted = any(r.config.policy == "traditional" and not r.config.is_baseline for r in runs)
     if any(r.config.policy == "sb" for r in runs) and not budgeted:
         return ("No budget-matched traditional control among these runs: a speedup over "

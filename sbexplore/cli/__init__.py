@@ -7,6 +7,7 @@ naming the parameter and exit 2, with no traceback and nothing written.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import sys
 
@@ -19,8 +20,25 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a bad flag in one line and exits 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        sys.stderr.write(f"{self.prog}: error: {message}{self._suggestion(message)}\n")
         raise SystemExit(2)
+
+    def _suggestion(self, message: str) -> str:
+        """`; did you mean --beta?` for an unrecognized flag close to a known one."""
+        if not message.startswith("unrecognized arguments:"):
+            return ""
+        parsers = [self] + [p for a in self._actions
+                            if isinstance(a, argparse._SubParsersAction)
+                            for p in a.choices.values()]
+        known = sorted({o for p in parsers for a in p._actions for o in a.option_strings
+                        if o.startswith("--")})
+        hints = []
+        for arg in message.split(":", 1)[1].split():
+            flag = arg.split("=", 1)[0]
+            close = difflib.get_close_matches(flag, known, n=1, cutoff=0.75)
+            if flag.startswith("--") and close:
+                hints.append(f"{close[0]} for {flag}")
+        return f" (did you mean {', '.join(hints)}?)" if hints else ""
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -92,4 +92,6 @@ def main(args: argparse.Namespace) -> int:
     print(f"{len(figs)} figures of {len(runs)} run(s) in {', '.join(formats)} (+ csv, and the "
           "comparison and speedup tables for several runs): "
           f"{len(written)} files in {args.out} ({time.perf_counter() - t:.1f}s)")
+    for note in figs.notes:
+        print(f"skipped image views: {note}")
     return 0

@@ -31,7 +31,17 @@ RETIRED_FIELDS = ("prime_epochs",)  # now prime_examples (the run's metrics keep
 # prime_examples comes from the recipe's prime_epochs times the training-set size
 RECIPE_FIELDS = ("lr", "warmup_epochs", "lr_schedule", "batch_size", "epochs", "augment",
                  "cutout", "prime_examples")
-RECORD_FIELDS = ("recipe",)  # written by resolved(), not settings: no CLI flag
+RECORD_FIELDS = ("recipe", "loop")  # written by sbexplore, not settings: no CLI flag
+LOOPS = ("sbexplore", "own")  # which loop trained the run: the built-in one, or your own
+USER_MODEL = "user:"  # model="user:Net": your own nn.Module (class Net), not a registered name
+# settings only the built-in loop applies. A hand-written loop brings its own model, optimizer,
+# schedule, augmentation, precision, device and stopping rule, so an own-loop record holds None
+# for these (what was used is in the run's meta: model, optimizer, scheduler, loss)
+BUILTIN_ONLY_FIELDS = ("train_subset", "image_size", "augment", "cutout", "dropout",
+                       "max_backprops", "max_backprop_epochs", "max_time_s", "lr",
+                       "warmup_epochs", "momentum", "nesterov", "weight_decay", "lr_schedule",
+                       "schedule_unit", "lr_decay", "device", "precision", "memory_format",
+                       "compile")
 
 
 @dataclass
@@ -50,7 +60,7 @@ class RunConfig:
     image_size: int | None = None  # imagefolder: resize/crop to this at decode time
     augment: str | None = None  # recipe; none | crop | crop+flip
     cutout: int | None = None  # recipe; Cutout square side in pixels (hole = mean); 0 off
-    dropout: float = 0.0  # models that support it (wrn16_8, mlp)
+    dropout: float | None = 0.0  # models that support it (wrn16_8, mlp)
     download: bool = False  # never fetch data unless asked
     # selection
     # sb | uniform | topk | traditional (every example backpropped) | infobatch | online_batch |
@@ -82,23 +92,26 @@ class RunConfig:
     batch_size: int | None = None  # recipe; the backprop batch (and the candidate batch)
     lr: float | None = None  # recipe; the peak learning rate
     warmup_epochs: float | None = None  # recipe; linear warm-up, in schedule units
-    momentum: float = 0.9  # SGD momentum, 0 <= momentum < 1
-    nesterov: bool = True  # Nesterov momentum (needs momentum > 0)
-    weight_decay: float = 5e-4  # SGD L2 penalty (the paper's 5e-4)
+    momentum: float | None = 0.9  # SGD momentum, 0 <= momentum < 1
+    nesterov: bool | None = True  # Nesterov momentum (needs momentum > 0)
+    weight_decay: float | None = 5e-4  # SGD L2 penalty (the paper's 5e-4)
     lr_schedule: str | None = None  # recipe; constant | multistep | cosine | onecycle
     # epochs | backprops (epochs' worth) | time (share of max_time_s, in epochs of the schedule)
-    schedule_unit: str = "epochs"
+    schedule_unit: str | None = "epochs"
     milestones: list[float] = field(default_factory=list)  # multistep, in schedule units
-    lr_decay: float = 0.1  # multistep factor
+    lr_decay: float | None = 0.1  # multistep factor
     # execution
     seed: int = 0  # seeds model init, data order, subsets, mislabels and selection
-    device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
-    precision: str = "auto"  # auto (bf16 on CUDA) | fp32 | bf16
-    memory_format: str = "auto"  # auto (by device type) | contiguous | channels_last
-    compile: bool = False  # torch.compile the model
+    device: str | None = "auto"  # auto | cpu | cuda | cuda:N | mps
+    precision: str | None = "auto"  # auto (bf16 on CUDA) | fp32 | bf16
+    memory_format: str | None = "auto"  # auto (by device type) | contiguous | channels_last
+    compile: bool | None = False  # torch.compile the model
     out_dir: str | None = None  # where the run is saved; None keeps it in memory
     name: str | None = None  # a label for tables and legends; None: derived from settings
     recipe: str | None = None  # set by resolved(): the recipe the None fields took (digits/*)
+    # set by the Recorder: "own" for a hand-written loop (its record holds None for
+    # BUILTIN_ONLY_FIELDS, and the model as "user:<class>"); the built-in loop's is "sbexplore"
+    loop: str = "sbexplore"
 
     def __post_init__(self) -> None:
         if isinstance(self.milestones, tuple):
@@ -121,14 +134,43 @@ class RunConfig:
         from sbexplore.data.registry import DATASETS
 
         key, recipe = recipe_for(self.dataset, self.model)
+        # a hand-written loop uses only the recipe's batch size, epochs and priming
+        unused = BUILTIN_ONLY_FIELDS if self.loop == "own" else ()
         filled: dict[str, Any] = {f: getattr(recipe, f) for f in RECIPE_FIELDS
-                                  if f != "prime_examples" and getattr(self, f) is None}
+                                  if f != "prime_examples" and getattr(self, f) is None
+                                  and f not in unused}
         n = num_train or self.train_subset or DATASETS[self.dataset].num_train
         if n and num_train is None and self.policy == "rho_loss":  # trains on the rest
             n -= round(self.holdout_fraction * n)
         if self.prime_examples is None and n:
             filled["prime_examples"] = round(recipe.prime_epochs * n)
         return self.replace(**filled, recipe=key)
+
+    def for_own_loop(self, model: Any = None) -> RunConfig:
+        """This config as a hand-written loop ran it (`loop='own'`): BUILTIN_ONLY_FIELDS None
+        (a warning names those that were set, since the loop decides them itself) and the
+        model as `user:<class>` when `model` (your nn.Module) is given."""
+        if self.loop == "own" and model is None:
+            return self
+        defaults = {f.name: f.default for f in fields(self)}
+        if self.recipe is not None:  # resolved: the recipe's values were not set by hand
+            from sbexplore.config.recipes import recipe_for
+
+            recipe = recipe_for(self.dataset, self.model)[1]
+            defaults.update({f: getattr(recipe, f) for f in RECIPE_FIELDS
+                             if f in BUILTIN_ONLY_FIELDS})
+        ignored = [f"{f}={getattr(self, f)!r}" for f in BUILTIN_ONLY_FIELDS
+                   if getattr(self, f) is not None and getattr(self, f) != defaults[f]]
+        if ignored and self.loop != "own":
+            verb = "applies" if len(ignored) == 1 else "apply"
+            warnings.warn(f"{', '.join(ignored)} {verb} to the built-in loop only: your own loop "
+                          "decides them (its model, optimizer, schedule, data and stopping); the "
+                          "run's record holds None for them and its meta what your loop used",
+                          UserWarning, stacklevel=3)
+        changes: dict[str, Any] = {f: None for f in BUILTIN_ONLY_FIELDS}
+        if model is not None:
+            changes["model"] = user_model_name(model)
+        return self.replace(**changes, milestones=[], loop="own")
 
     @property
     def is_baseline(self) -> bool:
@@ -189,6 +231,34 @@ class RunConfig:
 
 
 # -- validation ---------------------------------------------------------------------------
+
+def check_builtin_loop(cfg: RunConfig, model: Any = None) -> None:
+    """ConfigError unless the built-in loop can train `cfg` (with your `model`, if given): a
+    record of a hand-written loop, or of your own network, names what only your code has."""
+    if cfg.loop == "own":
+        data = (" and its data were passed in code (dataset='custom')"
+                if cfg.dataset == "custom" else "")
+        raise ConfigError(
+            f"loop='own': this config records a run trained by a hand-written loop: its model "
+            f"({cfg.model}), optimizer, schedule{data} were your code's (the run's meta names "
+            "them), so sbexplore cannot re-run it. Re-run the script that made it; or, for the "
+            "built-in loop's version, edit its config.json: \"loop\": \"sbexplore\", a "
+            "registered model, and null fields filled")
+    if cfg.model.startswith(USER_MODEL) and model is None:
+        raise ConfigError(f"model={cfg.model!r} was your own network: pass it as "
+                          f"train(cfg, model={cfg.model[len(USER_MODEL):]}(...)), or choose a "
+                          "registered model")
+
+
+def user_model_name(model: Any) -> str:
+    """How a config records your own nn.Module: `user:<its class name>`."""
+    return USER_MODEL + type(model).__name__
+
+
+# fields that are None in the built-in loop's configs too (no value needed)
+_OPTIONAL_FIELDS = ("train_subset", "image_size", "max_backprops", "max_backprop_epochs",
+                    "max_time_s")
+
 
 def _bad(name: str, value: Any, allowed: str) -> ConfigError:
     return ConfigError(f"{name}={value!r} is not allowed: {allowed}")
@@ -270,7 +340,7 @@ def _check_ranges(cfg: RunConfig) -> None:
     between("momentum", 0, 1, hi_open=True)
     if cfg.keep is not None and not 0 < cfg.keep <= 1:
         raise _bad("keep", cfg.keep, "must satisfy 0 < keep <= 1")
-    if not 0 < cfg.lr_decay <= 1:
+    if cfg.lr_decay is not None and not 0 < cfg.lr_decay <= 1:
         raise _bad("lr_decay", cfg.lr_decay, "must satisfy 0 < lr_decay <= 1")
     if cfg.nesterov and cfg.momentum == 0:
         raise _bad("nesterov", cfg.nesterov, "Nesterov momentum needs momentum > 0")
@@ -301,21 +371,30 @@ def _validate(cfg: RunConfig) -> None:
     one_of("memory_format", MEMORY_FORMATS)
     one_of("select_mode", SELECT_MODES)
     one_of("mislabel_mode", MISLABEL_MODES)
+    one_of("loop", LOOPS)
     if cfg.recipe is not None and cfg.recipe.count("/") != 1:
         raise _bad("recipe", cfg.recipe, "set by resolved() to '<dataset>/<model>' (or None)")
     _check_ranges(cfg)
     _warn_unused_policy_fields(cfg)
     cfg.milestones = [float(m) for m in cfg.milestones]
     dev = cfg.device
-    cuda_n = dev.startswith("cuda:") and dev[5:].isdigit()
-    if not (dev in ("auto", "cpu", "cuda", "mps") or cuda_n):
+    cuda_n = dev is not None and dev.startswith("cuda:") and dev[5:].isdigit()
+    if not (dev in ("auto", "cpu", "cuda", "mps") or cuda_n or dev is None):
         raise _bad("device", dev, "auto, cpu, cuda, cuda:N or mps")
+    if cfg.loop == "sbexplore":
+        unset = [f for f in BUILTIN_ONLY_FIELDS if getattr(cfg, f) is None
+                 and f not in RECIPE_FIELDS and f not in _OPTIONAL_FIELDS]
+        if unset:
+            raise _bad(unset[0], None, "a value: None marks a field a hand-written loop decided "
+                       "(loop='own'), and this config is for the built-in loop")
 
     from sbexplore.data.registry import DATASETS
     from sbexplore.models import is_known_model
 
     if cfg.dataset not in DATASETS:
         raise _bad("dataset", cfg.dataset, "one of " + ", ".join(sorted(DATASETS)))
+    if cfg.model.startswith(USER_MODEL) and len(cfg.model) > len(USER_MODEL):
+        return  # your own nn.Module, recorded by its class name
     if not is_known_model(cfg.model):
         from sbexplore.models import MODELS
 

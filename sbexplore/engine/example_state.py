@@ -51,6 +51,7 @@ class ExampleState:
         self.true_labels = self.labels if true_labels is None else true_labels.to(dev).long()
         self.mislabeled = (torch.zeros(n, dtype=torch.bool, device=dev) if mislabeled is None
                            else mislabeled.to(dev).bool())
+        self.has_marked_mislabels = mislabeled is not None  # else pick rates are unknown
         self.source_index = (torch.arange(n, device=dev) if source_index is None
                              else source_index.to(dev))
         for name, t in (("true_labels", self.true_labels), ("mislabeled", self.mislabeled),

@@ -22,15 +22,25 @@ from typing import Any
 
 import pandas as pd
 import torch
+from torch import nn
 
 from sbexplore.config import RunConfig
+from sbexplore.config.run_config import user_model_name
+from sbexplore.data.labels import Mislabeled, dataset_labels
 from sbexplore.engine.control import Completion, LiveControl, Steerable, call_safely
 from sbexplore.engine.counts import Counts
 from sbexplore.engine.epoch_stats import EpochStats
 from sbexplore.engine.example_state import ExampleState
 from sbexplore.engine.policies import loss_percentiles
+from sbexplore.engine.supplied import (
+    describe_loss,
+    describe_model,
+    describe_optimizer,
+    describe_scheduler,
+)
 from sbexplore.engine.timing import SectionTimer
 from sbexplore.errors import ConfigError
+from sbexplore.runs.images import gallery_indices, image_reader, store
 from sbexplore.runs.record import CLOCK_COLUMNS, EVENT_COLUMNS, METRIC_COLUMNS, Run
 from sbexplore.runs.snapshot import GALLERY_SIZE, Snapshot, galleries
 from sbexplore.runs.source import RecordAlias
@@ -62,16 +72,34 @@ class Callback:
 
 
 class Recorder(RecordAlias, Steerable):
-    """Records one run from any loop. `labels` are the training labels as trained on (one per
-    example index); `mislabeled` marks injected label errors (for pick rates), if any.
+    """Records one run from any loop.
+
+    `labels`: the training labels as trained on, one per example index (a tensor), or the
+    training dataset itself (its labels are read once; a `data.labels.Mislabeled` dataset also
+    gives `true_labels` and `mislabeled`). `mislabeled` marks injected label errors, for pick
+    rates. Your loop's `optimizer` and `scheduler` (and the model and loss, which the Selector
+    reports) are described in the run's meta, and the record's config holds None for the
+    settings only the built-in loop applies (`loop='own'`; `config.for_own_loop`). `images`:
+    your inputs as a tensor, a dataset or a callable, so the run keeps its galleries' images.
     `control`: a LiveControl made beforehand (a background run hands over its own)."""
 
-    def __init__(self, config: RunConfig, labels: torch.Tensor, *,
+    def __init__(self, config: RunConfig, labels: Any, *,
                  true_labels: torch.Tensor | None = None, mislabeled: torch.Tensor | None = None,
                  source_index: torch.Tensor | None = None, classes: list[str] | None = None,
                  callbacks: Iterable[Callback] = (), replay: pd.DataFrame | None = None,
-                 meta: dict[str, Any] | None = None, control: LiveControl | None = None):
+                 meta: dict[str, Any] | None = None, control: LiveControl | None = None,
+                 optimizer: Any = None, scheduler: Any = None, images: Any = None,
+                 loop: str = "own"):
+        if isinstance(labels, Mislabeled):
+            true_labels = labels.true_labels if true_labels is None else true_labels
+            mislabeled = labels.mislabeled if mislabeled is None else mislabeled
+            _check_mislabeled_matches(config, labels)
+        if not isinstance(labels, torch.Tensor):
+            labels = dataset_labels(labels)
+        config = _recorded_config(config, len(labels), mislabeled, loop)
         self.cfg = config
+        self.optimizer = optimizer
+        self._read_images = image_reader(images)
         self.examples = ExampleState(labels, true_labels=true_labels, mislabeled=mislabeled,
                                      source_index=source_index, classes=classes)
         self.n = self.examples.n
@@ -97,10 +125,32 @@ class Recorder(RecordAlias, Steerable):
         self._metric_rows: list[dict[str, Any]] = []
         self._events: list[dict[str, Any]] = []
         self._static_meta = dict(meta or {})
+        if loop == "own":
+            self._static_meta.update(optimizer=describe_optimizer(optimizer),
+                                     scheduler=describe_scheduler(scheduler))
+        self._yielded = 0  # backprop batches handed to the loop this epoch (warnings)
+        self._epoch_backprops_reported = 0
         self._t0 = time.perf_counter()
         self.record = Run(config=config, meta=self._meta())
 
     # -- the loop reports -----------------------------------------------------------------
+    def uses(self, model: nn.Module, loss_fn: Any, default_loss: bool = False) -> None:
+        """The loop's model and loss (the Selector reports them): named in the meta, and a
+        hand-written loop's config records the model as `user:<class>`."""
+        self._static_meta.update(**describe_model(model),
+                                 loss=describe_loss(loss_fn, default_loss))
+        if self.cfg.loop == "own":
+            self.cfg = self.cfg.replace(model=user_model_name(model))
+            self.record = self.record.continued(config=self.cfg, meta=self._meta())
+
+    def uses_optimizer(self, optimizer: Any, scheduler: Any = None) -> None:
+        """The loop's optimizer and scheduler, when known only once training starts (a
+        framework builds them): named in the meta; the `lr` metric reads the optimizer's."""
+        self.optimizer = optimizer
+        self._static_meta.update(optimizer=describe_optimizer(optimizer),
+                                 scheduler=describe_scheduler(scheduler))
+        self.record = self.record.continued(meta=self._meta())
+
     def prepared(self, seconds: float, backprops: int = 0) -> None:
         """Work done before the first epoch to prepare the method (RHO-LOSS trains its
         holdout model): counted in the first epoch's wall time and in total_backprops."""
@@ -155,6 +205,10 @@ class Recorder(RecordAlias, Steerable):
         # priming / traditional: no ranking histogrammed these losses, so histogram them here
         self.epoch_stats.backprops(idx, losses, histogram=not self.counts.selecting)
 
+    def batch_yielded(self) -> None:
+        """The Selector handed the loop a batch to backprop (it should report it back)."""
+        self._yielded += 1
+
     def candidate_batch_done(self) -> None:
         """One candidate batch is done (the Selector has counted it)."""
         for cb in self.callbacks:
@@ -169,6 +223,7 @@ class Recorder(RecordAlias, Steerable):
             raise ConfigError(f"end_epoch got unknown metric(s) {unknown}: the columns are "
                               f"{METRIC_COLUMNS}")
         c = self.counts
+        self._check_reported(c.epoch_backprops)
         times = self.timer.totals()
         # evaluation is off the training clock: timed inside `selector.evaluating()` (the
         # built-in trainer's), or measured by the loop and passed as time_eval_s
@@ -190,7 +245,7 @@ class Recorder(RecordAlias, Steerable):
             "time_select_s": select_s, "time_train_s": train_s,
             "time_other_s": max(0.0, wall - select_s - train_s),
             "time_eval_s": eval_s, "priming": bool(c.priming),
-            "lr": float(extra.pop("lr", self.lr)), "candidate_batches": c.candidate_batches,
+            "lr": float(extra.pop("lr", self._lr())), "candidate_batches": c.candidate_batches,
             "total_backprops": c.backprops + self.prep_backprops, "total_forwarded": c.forwarded,
             "total_time_s": self.train_time_s, "time_save_s": math.nan, "time_prep_s": prep_s,
             "prep_backprops": self.prep_backprops if c.epoch == 0 else 0,
@@ -210,12 +265,17 @@ class Recorder(RecordAlias, Steerable):
         """The run ended: final meta, save, callbacks. `status` defaults to `stopped` when a
         stop was requested, else `finished`; passing `error` marks it `failed`."""
         status = status or ("stopped" if self.control.stopping else "finished")
+        if status == "finished" and error is None and not self._metric_rows and (
+                self._status != "created" or self.counts.candidate_batches):
+            warnings.warn("finish() after 0 recorded epochs: call `selector.end_epoch(...)` at "
+                          "the end of each epoch (it records the epoch's metrics)", UserWarning,
+                          stacklevel=2)
         if error is not None:
             self.error = "".join(traceback.format_exception(type(error), error,
                                                             error.__traceback__))
             status = "failed"
         self._status = status
-        self._publish()
+        self._publish(final=True)
         try:
             self._save()
         finally:
@@ -263,7 +323,8 @@ class Recorder(RecordAlias, Steerable):
 
     @property
     def has_mislabels(self) -> bool:
-        return self.cfg.mislabel_fraction > 0
+        """Label errors were injected and marked: pick rates are measured (else NaN)."""
+        return self.cfg.mislabel_fraction > 0 and self.examples.has_marked_mislabels
 
     def snapshot(self, gallery: int = GALLERY_SIZE) -> Snapshot:
         """The live state as plain numpy, for views on any thread (a few device->host copies)."""
@@ -312,9 +373,34 @@ class Recorder(RecordAlias, Steerable):
         ranks = np.argsort(np.argsort(losses))
         return ranks / max(1, len(losses))
 
-    def _publish(self) -> None:
+    def _lr(self) -> float:
+        """The learning rate in force: the built-in loop's, else your optimizer's, if given."""
+        if self.lr == self.lr or self.optimizer is None:  # not NaN: set by the built-in loop
+            return self.lr
+        return float(self.optimizer.param_groups[0].get("lr", math.nan))
+
+    def _check_reported(self, backprops: int) -> None:
+        """Batches were handed out this epoch, but none reported backpropped: say which call
+        is missing (the epoch's record would otherwise say nothing was trained)."""
+        yielded, self._yielded = self._yielded, 0
+        if yielded and not backprops:
+            warnings.warn(f"this epoch handed your loop {yielded} batch(es) to backprop but none "
+                          "was reported: call `selector.backpropped(idx, losses, outputs)` after "
+                          "each optimizer step (keep_fraction and every per-example view count "
+                          "only reported backprops)", UserWarning, stacklevel=4)
+
+    def _gallery_images(self) -> Any:
+        """The finished run's gallery images, when its inputs are images it can read."""
+        if self._read_images is None:
+            return self.record.images
+        idx = gallery_indices(self.examples.times_backpropped.cpu().numpy(),
+                              self.examples.last_prob.detach().cpu().numpy())
+        return store(self._read_images, idx)
+
+    def _publish(self, final: bool = False) -> None:
         """Rebuild `self.record` from the complete epochs (views read it from other threads)."""
-        self.record = self.record.continued(
+        images = self._gallery_images() if final else self.record.images
+        self.record = self.record.continued(images=images,
             metrics=pd.DataFrame(self._metric_rows, columns=METRIC_COLUMNS),
             examples=self.examples.frame(),
             events=(pd.DataFrame(self._events, columns=EVENT_COLUMNS) if self._events
@@ -339,3 +425,35 @@ class Recorder(RecordAlias, Steerable):
         return {"status": self._status, "error": self.error, **self._static_meta,
                 "classes": self.examples.classes, "num_train": self.n,
                 "created": created or now, "updated": now}
+
+
+def _recorded_config(cfg: RunConfig, n: int, mislabeled: torch.Tensor | None,
+                     loop: str) -> RunConfig:
+    """The config as the run uses it: recipe fields resolved for `n` examples; a hand-written
+    loop's without the built-in loop's settings; mislabels only when marked."""
+    if loop == "own":
+        cfg = cfg.for_own_loop()
+    cfg = cfg.resolved(num_train=n)
+    marked = mislabeled is not None and bool(mislabeled.any())
+    if cfg.mislabel_fraction > 0 and mislabeled is None:
+        raise ConfigError(
+            f"mislabel_fraction={cfg.mislabel_fraction:g}: your loop's labels are not changed by "
+            "the config. Wrap the training set, `train_set = sbexplore.data.labels.Mislabeled("
+            "train_set, fraction, seed=...)` (or `Mislabeled.from_config(train_set, cfg)`), train "
+            "on it and pass it as Recorder(cfg, train_set); or pass true_labels= and "
+            "mislabeled= yourself; or set mislabel_fraction=0")
+    if marked and cfg.mislabel_fraction == 0:
+        share = float(mislabeled.float().mean())
+        warnings.warn(f"mislabeled= marks {int(mislabeled.sum())} of {n} examples but "
+                      f"mislabel_fraction=0: the record says mislabel_fraction={share:.4g}",
+                      UserWarning, stacklevel=3)
+        cfg = cfg.replace(mislabel_fraction=round(share, 6))
+    return cfg
+
+
+def _check_mislabeled_matches(cfg: RunConfig, ds: Mislabeled) -> None:
+    if (cfg.mislabel_fraction, cfg.mislabel_mode) != (ds.fraction, ds.mode):
+        raise ConfigError(f"mislabel_fraction={cfg.mislabel_fraction:g}, mislabel_mode="
+                          f"{cfg.mislabel_mode!r} differ from the Mislabeled dataset's "
+                          f"({ds.fraction:g}, {ds.mode!r}): use Mislabeled.from_config(train_set, "
+                          "cfg), or the same values in both")

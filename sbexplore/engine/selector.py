@@ -20,6 +20,7 @@ examples).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -31,12 +32,25 @@ import torch.utils.data
 from torch import nn
 
 from sbexplore.config import POLICIES, RunConfig
+from sbexplore.data.labels import WithIndices
 from sbexplore.engine.control import StopTraining
 from sbexplore.engine.counts import Counts
 from sbexplore.engine.make_policy import make_policy
 from sbexplore.engine.policies import Policy, SelectiveBackprop, Traditional
 from sbexplore.engine.recorder import Recorder
 from sbexplore.errors import ConfigError
+
+__all__ = ["EPOCH_END", "Selector", "WithIndices", "cross_entropy_per_example"]
+
+
+class _EpochEnd:
+    """What `Selector.offer` is given once an epoch's candidate batches are done."""
+
+    def __repr__(self) -> str:
+        return "EPOCH_END"
+
+
+EPOCH_END = _EpochEnd()
 
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 Weighted = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]
@@ -92,6 +106,12 @@ class Selector:
         self.transform = transform or (lambda x: x)
         self.gen = torch.Generator(device=dev).manual_seed(seed)
         self.recorder = recorder
+        if recorder is not None and recorder.n != num_examples:
+            raise ConfigError(f"num_examples={num_examples} but the Recorder has {recorder.n} "
+                              "labels: give the Recorder one label per training example, in "
+                              "dataset index order (Recorder(cfg, train_set) reads them)")
+        if recorder is not None:
+            recorder.uses(model, self.loss_fn, default_loss=loss_fn is None)
         if recorder is not None:  # one set of counts, advanced here, read by the recorder
             self.counts = recorder.counts
             self.counts.batch_size = batch_size
@@ -109,6 +129,10 @@ class Selector:
         self._replan = False
         self._reduced = True  # reduce() was called for the batch in hand
         self._warned_unweighted = False
+        self._warned_priming = False
+        self._feed: _Feed | None = None  # `offer`: candidate batches handed in one at a time
+        self._stepper: Iterator[Batch | None] | None = None
+        self._check_priming(epochs)
 
     @classmethod
     def from_config(cls, cfg: RunConfig, model: nn.Module, num_examples: int, *,
@@ -174,15 +198,19 @@ class Selector:
     # -- one epoch ---------------------------------------------------------------------------
     def batches(self, loader: Iterable[Any]) -> Iterator[Batch]:
         """Full backprop batches (inputs, labels, indices) chosen from `loader`'s candidates."""
+        self._check_loader(loader)
         self._begin_epoch()
         pool: list[Batch] = []
         pool_n = 0
         it = iter(loader)
         b = 0
         while True:
+            while self._feed is not None and self._feed.waiting:
+                yield None  # `offer`: suspended until the next candidate batch is offered
             try:
                 self._pause_point()
                 x, y, idx = _unpack(next(it))
+                self._check_indices(idx)
             except (StopIteration, StopTraining):
                 if self.stopped:
                     return  # stopped: the epoch ends here, no flush
@@ -208,6 +236,36 @@ class Selector:
         if pool_n:  # flush the remainder at the end of the epoch
             yield from self._train(*_concat(pool))
         self._order, self._lazy = None, False
+
+    def offer(self, batch: Any) -> Batch | None:
+        """One candidate batch at a time, for frameworks that own the loop (PyTorch
+        Lightning's `training_step`): returns the next full backprop batch SB chose, or None
+        (no step for this one). Offer `EPOCH_END` (or None) once the epoch's candidates are
+        done: it returns
+        the epoch's remainder (or None). Equivalent to `batches()`, which this drives."""
+        end = batch is None or batch is EPOCH_END
+        if self._feed is None:
+            if end or self.stopped:
+                return None
+            self._feed = _Feed()
+            self._stepper = self.batches(self._feed)
+        if end:
+            self._feed.ended = True
+        else:
+            self._feed.items.append(batch)
+        try:
+            return next(self._stepper)
+        except StopIteration:
+            self._feed = self._stepper = None
+            return None
+
+    def close_offers(self) -> None:
+        """End an epoch of `offer` calls: the last backprop batch's time is closed."""
+        if self._feed is not None:
+            self._feed.ended = True
+            for _ in self._stepper:  # nothing left to yield but the end of the epoch
+                pass
+            self._feed = self._stepper = None
 
     def reduce(self, losses: torch.Tensor) -> torch.Tensor:
         """The loss to backprop for the batch in hand: the mean of its per-example `losses`,
@@ -248,8 +306,11 @@ class Selector:
         return self._section("eval")
 
     def epochs(self, n: int) -> Iterator[int]:
-        """`for epoch in sb.epochs(10):` — the epoch numbers, ending early once stopped."""
+        """`for epoch in sb.epochs(10):` — 0-based epoch numbers, as `range(n)` gives them,
+        ending early once stopped (the metrics' `epoch` column counts from 1: epoch 0 is
+        row `epoch == 1`)."""
         self.planned_epochs = n
+        self._check_priming(n)
         for epoch in range(self.epoch, n):
             if self.stopped:
                 return
@@ -266,6 +327,33 @@ class Selector:
         return self.counts.progress
 
     # -- internals ---------------------------------------------------------------------------
+    def _check_priming(self, epochs: int | None) -> None:
+        """Warn when priming covers every planned epoch: the run would never select."""
+        if (epochs is None or self._warned_priming or isinstance(self.policy, Traditional)
+                or self.prime_examples < epochs * self.n):
+            return
+        self._warned_priming = True
+        warnings.warn(f"prime_examples={self.prime_examples:,} covers all {epochs} epoch(s) of "
+                      f"{self.n:,} examples: every epoch backprops everything (priming) and "
+                      f"policy {self.policy.name!r} never selects. Train for more epochs, or "
+                      "lower prime_examples (RunConfig(prime_examples=0): select from the "
+                      "start)", UserWarning, stacklevel=3)
+
+    def _check_loader(self, loader: Iterable[Any]) -> None:
+        ds = getattr(loader, "dataset", None)
+        if ds is not None and hasattr(ds, "__len__") and len(ds) != self.n:
+            raise ConfigError(f"the loader's dataset has {len(ds):,} examples but num_examples="
+                              f"{self.n:,}: they must match (examples past num_examples would "
+                              "be trained unrecorded, or indices would run out of range)")
+
+    def _check_indices(self, idx: torch.Tensor) -> None:
+        if idx.device.type == "cpu" and len(idx) and (int(idx.min()) < 0
+                                                       or int(idx.max()) >= self.n):
+            raise ConfigError(f"the loader yielded example index {int(idx.max())} (min "
+                              f"{int(idx.min())}): indices must lie in 0..{self.n - 1} "
+                              f"(num_examples={self.n}); wrap the training set itself with "
+                              "sbexplore.WithIndices(train_set)")
+
     def _next_epoch_priming(self) -> bool:
         return self.backprops < self.prime_examples
 
@@ -377,6 +465,8 @@ class Selector:
                weights: torch.Tensor | None = None) -> Iterator[Batch]:
         self.batch_weights = weights
         self._reduced = weights is None  # an unweighted batch needs no reduce()
+        if self.recorder is not None:
+            self.recorder.batch_yielded()
         with self._section("train"):  # spans the caller's step, up to its next request
             yield x, y, idx
 
@@ -405,6 +495,26 @@ def _tail(w: torch.Tensor | None, k: int) -> torch.Tensor | None:
     return None if w is None else w[k:]
 
 
+class _Feed:
+    """The candidate batches `offer` hands to `batches()`, one at a time."""
+
+    def __init__(self) -> None:
+        self.items: collections.deque[Any] = collections.deque()
+        self.ended = False
+
+    @property
+    def waiting(self) -> bool:
+        return not self.items and not self.ended
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> Any:
+        if self.items:
+            return self.items.popleft()
+        raise StopIteration
+
+
 class _PlannedSampler:
     """Yields the Selector's planned order in candidate batches, one epoch per iteration."""
 
@@ -419,20 +529,6 @@ class _PlannedSampler:
         B = self.sb.batch_size
         for s in range(0, len(order), B):
             yield order[s:s + B]
-
-
-class WithIndices(torch.utils.data.Dataset):
-    """Wraps a map-style dataset of (input, label) so it also yields each example's index."""
-
-    def __init__(self, dataset: Any):
-        self.dataset = dataset
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def __getitem__(self, i: int) -> tuple[Any, Any, int]:
-        x, y = self.dataset[i][:2]
-        return x, y, i
 
 
 def _unpack(batch: Any) -> Batch:

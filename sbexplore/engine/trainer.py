@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader
 
 from sbexplore._version import __version__
 from sbexplore.config import RunConfig
+from sbexplore.config.run_config import check_builtin_loop, user_model_name
 from sbexplore.data import TrainData, load_data
 from sbexplore.data.augment import augment_batch
 from sbexplore.data.custom import as_train_data, stream_train_data, too_large_to_decode
@@ -57,8 +58,11 @@ class Trainer(RecordAlias, Steerable):
                  loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
                  callbacks: Iterable[Callback] = (), replay: Run | pd.DataFrame | None = None,
                  stream: bool | None = None, control: LiveControl | None = None):
+        check_builtin_loop(cfg, model)
         if data is not None and cfg.dataset != "custom":
             cfg = cfg.replace(dataset="custom")
+        if model is not None:  # the record names your network, not cfg.model's default
+            cfg = cfg.replace(model=user_model_name(model))
         self.cfg = cfg = cfg.resolved()  # recipe fields filled from the dataset's recipe
         self.device = resolve_device(cfg.device)
         if stream is None:
@@ -98,11 +102,13 @@ class Trainer(RecordAlias, Steerable):
         self.recorder = Recorder(cfg, d.y_train, true_labels=d.true_train,
                                  mislabeled=d.mislabeled, source_index=d.source_index,
                                  classes=d.classes, callbacks=callbacks, replay=events,
-                                 meta=self._static_meta(), control=control)
+                                 meta=self._static_meta(), control=control, loop="sbexplore",
+                                 images=self._images())
         self.selector = Selector.from_config(
             cfg, self.forward, len(d.y_train), device=self.device, recorder=self.recorder,
             loss_fn=self.loss_fn, bf16=self.bf16, transform=self.prepare,
             irreducible_losses=holdout.losses.to(self.device) if holdout else None)
+        self.recorder.uses(self.model, self.loss_fn, default_loss=loss is None)
         if holdout is not None:
             self.recorder.prepared(holdout.seconds, holdout.backprops)
         self.clock = TrainingClock(lambda: self.recorder.elapsed_s, readings)
@@ -268,6 +274,13 @@ class Trainer(RecordAlias, Steerable):
         """One row per training example (see `Run.examples`)."""
         return self.recorder.examples_frame()
 
+    def _images(self) -> Any:
+        """Data passed in code: where the run's galleries read images (None: a registered
+        dataset's, read back from its files)."""
+        if self.cfg.dataset != "custom":
+            return None
+        return self.data.train_set if self.streaming else self.data.x_train
+
     def _static_meta(self) -> dict[str, Any]:
         d, cfg = self.data, self.cfg
         return {
@@ -281,8 +294,9 @@ class Trainer(RecordAlias, Steerable):
             "augment": self.augment, "cutout": self.cutout,
             "num_test": len(d.y_test), "image_shape": list(d.x_train.shape[1:]),
             "dataset": cfg.dataset, "data_root": cfg.data_root,
-            "model_class": type(self.model).__name__,
-            "loss": getattr(self.loss_fn, "__name__", type(self.loss_fn).__name__),
+            "optimizer": {"class": "SGD", "lr": cfg.lr, "momentum": cfg.momentum,
+                          "nesterov": cfg.nesterov, "weight_decay": cfg.weight_decay,
+                          "schedule": cfg.lr_schedule},
         }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import plotly.graph_objects as go
 
 from sbexplore.analysis.epochs import after_priming
@@ -15,10 +17,18 @@ def slug(text: str) -> str:
     return "-".join(p for p in s.split("-") if p) or "run"
 
 
-def run_figures(run: Run, prefix: str = "") -> dict[str, go.Figure]:
+class Figures(dict):
+    """Figures by file name, with `notes`: the views that did not apply, and why."""
+
+    def __init__(self, *args: Any, notes: list[str] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.notes: list[str] = list(notes or [])
+
+
+def run_figures(run: Run, prefix: str = "") -> Figures:
     """One run's own figures: learning curve, loss histogram, pick rate, most / least selected
     images, data map, mislabel detection, label-error suspects and time breakdown (those that
-    apply)."""
+    apply; image views when the run can show images, else a note in `.notes`)."""
     from sbexplore.figures import live
     from sbexplore.figures.comparison import time_breakdown_bars
     from sbexplore.figures.detectors import detector_pr_curves
@@ -27,12 +37,17 @@ def run_figures(run: Run, prefix: str = "") -> dict[str, go.Figure]:
 
     has_mis = bool(run.examples["mislabeled"].astype(bool).any()) if len(run.examples) else False
     selects = selected_after_priming(run)
-    figs: dict[str, go.Figure] = {"learning_curve": live.learning_curves([run])}
+    from sbexplore.figures.image_grid import has_images, image_note
+
+    figs = Figures({"learning_curve": live.learning_curves([run])})
+    images = has_images(run)
     if len(run.hist):
         figs["loss_histogram"] = live.loss_histogram(run)
     if has_mis:
         figs["mislabel_pick_rate"] = live.mislabel_pick_rate([run])
-    if selects and len(run.examples):
+    if selects and len(run.examples) and not images:
+        figs.notes.append(image_note(run))
+    if selects and len(run.examples) and images:
         figs["most_backpropped"] = backpropped_images(run, "most")
         figs["least_backpropped"] = backpropped_images(run, "least")
     if len(run.losses):
@@ -40,10 +55,10 @@ def run_figures(run: Run, prefix: str = "") -> dict[str, go.Figure]:
     if has_mis and selects:
         figs["mislabel_detection"] = detection_curve(run)
         figs["label_error_pr"] = detector_pr_curves(run)
-    if selects and len(run.examples) and run.config.dataset != "custom":
+    if selects and len(run.examples) and images:
         figs["label_suspects"] = suspects_gallery(run)  # given vs predicted label, by score
     figs["time_breakdown"] = time_breakdown_bars([run])
-    return {prefix + k: v for k, v in figs.items()}
+    return Figures({prefix + k: v for k, v in figs.items()}, notes=figs.notes)
 
 
 def selected_after_priming(run: Run) -> bool:
@@ -85,17 +100,19 @@ def comparison_figures(runs: list[Run], prefix: str = "") -> dict[str, go.Figure
     return {prefix + k: v for k, v in figs.items()}
 
 
-def figures_for(runs: list[Run]) -> dict[str, go.Figure]:
+def figures_for(runs: list[Run]) -> Figures:
     """One run: its own figures. Several: the comparisons, then each run's own figures in a
-    sub-folder named after the run."""
+    sub-folder named after the run. `.notes` says which views did not apply."""
     if len(runs) == 1:
         return run_figures(runs[0])
-    figs = comparison_figures(runs)
+    figs = Figures(comparison_figures(runs))
     seen: dict[str, int] = {}
     for r in runs:
         s = slug(r.name)
         seen[s] = seen.get(s, 0) + 1
         if seen[s] > 1 or sum(slug(o.name) == s for o in runs) > 1:
             s = f"{s}-seed{r.config.seed}" + (f"-{seen[s]}" if seen[s] > 1 else "")
-        figs.update(run_figures(r, prefix=f"{s}/"))
+        own = run_figures(r, prefix=f"{s}/")
+        figs.update(own)
+        figs.notes += own.notes
     return figs

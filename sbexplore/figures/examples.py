@@ -35,7 +35,7 @@ def backpropped_images(run: Run, which: str = "most", k: int = 16, cols: int = 8
     captions = [(f"✗ given {name(r.label)} · true {name(r.true_label)}" if r.mislabeled
                  else name(r.label)) + f"<br>×{r.times_backpropped}" for r in df.itertuples()]
     colors = [MISLABELED_COLOR if m else "#222222" for m in df["mislabeled"]]
-    return image_grid_figure(run.config, df, captions, colors,
+    return image_grid_figure(run, df, captions, colors,
                              f"{which.capitalize()} backpropped examples — {run.name}", cols,
                              tile_px)
 

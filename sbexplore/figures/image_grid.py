@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from sbexplore.errors import ConfigError
 from sbexplore.figures.data import attach_data
 from sbexplore.figures.style import styled
 
@@ -25,18 +26,48 @@ def class_namer(classes: Sequence[str]):
     return name
 
 
-def image_grid_figure(config: Any, df: pd.DataFrame, captions: list[str], colors: list[str],
-                      title: str, cols: int = 8, tile_px: int = 110,
-                      caption_size: int = 11) -> go.Figure:
-    """One tile per row of `df` (its `source_index` and `index`), captioned, `df` attached."""
+def has_images(item: Any) -> bool:
+    """Whether a run (or a result with a config) can show its training images: stored with it
+    (data passed in code), or readable from its registered dataset."""
+    return getattr(item, "images", None) is not None or item.config.dataset != "custom"
+
+
+def image_note(item: Any) -> str:
+    """Why a run's image views are skipped."""
+    return (f"{item.name}: no images to show. Its data was passed in code and it stored no "
+            "images: its inputs are not images (features, say), or it was recorded without "
+            "them (your own loop: Recorder(..., images=train_set))")
+
+
+def example_image(item: Any, index: int, source_index: int) -> np.ndarray:
+    """An example's displayable (H, W, C) image: the run's stored one, else its dataset's."""
     from sbexplore.data import raw_image
 
+    stored = getattr(item, "images", None)
+    if stored is not None:
+        img = stored.get(int(index))
+        if img is None:
+            raise ConfigError(f"{item.name} stores the images of its galleries' examples only "
+                              f"({len(stored.index)}); example {int(index)} is not among them "
+                              "(ask for fewer, k <= 64)")
+        return img
+    if item.config.dataset == "custom":
+        raise ConfigError(image_note(item))
+    cfg = item.config
+    return raw_image(cfg.dataset, int(source_index), cfg.data_root, cfg.image_size)
+
+
+def image_grid_figure(item: Any, df: pd.DataFrame, captions: list[str], colors: list[str],
+                      title: str, cols: int = 8, tile_px: int = 110,
+                      caption_size: int = 11) -> go.Figure:
+    """One tile per row of `df` (its `source_index` and `index`) of `item`'s images (a Run),
+    captioned, `df` attached."""
     cols = max(1, min(cols, len(df)))
     rows = max(1, math.ceil(len(df) / cols))
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=captions, horizontal_spacing=0.01,
                         vertical_spacing=0.35 / rows)
     for i, r in enumerate(df.itertuples()):
-        img = raw_image(config.dataset, int(r.source_index), config.data_root, config.image_size)
+        img = example_image(item, r.index, r.source_index)
         if img.shape[-1] == 1:
             img = np.repeat(img, 3, axis=-1)
         fig.add_trace(go.Image(z=img, name=str(r.index),

@@ -33,7 +33,7 @@ def suspects_gallery(item: Any, score: str | None = None, k: int = 16, cols: int
             tail += f" · true {name(r.true_label)}"
         captions.append(f"{head}<br>{tail}")
         colors.append(MISLABELED_COLOR if 0 <= pred != r.label else "#222222")
-    return image_grid_figure(item.config, df, captions, colors,
+    return image_grid_figure(item, df, captions, colors,
                              f"Suspected label errors by {score} — {item.name}", cols, tile_px,
                              caption_size=10)
 

@@ -11,7 +11,7 @@ Run folder layout (format 2)::
       epochs/00001.npz ... E.npz    epoch e's rows of every per-epoch array (`EPOCH_ARRAYS`);
                                     written once, never rewritten by later saves of the same run
       tables/metrics-000007.parquet per-epoch metrics of save 7 (all epochs so far)
-      tables/examples-000007.parquet, tables/events-000007.csv
+      tables/examples-000007.parquet, tables/events-000007.csv (and clock, images if any)
       metrics.csv                   the metrics for other tools; not read back (after a crash it
                                     may be one save ahead of the manifest)
 
@@ -42,6 +42,7 @@ import pandas as pd
 from sbexplore.config import RunConfig
 from sbexplore.errors import RunFolderError, UserError
 from sbexplore.runs.fileio import atomic_write, npz_bytes
+from sbexplore.runs.images import StoredImages
 
 # Loss-histogram bins: [0, 1e-3) then log-spaced to 20; larger losses land in the last bin.
 HIST_EDGES = np.concatenate([[0.0], np.logspace(-3, np.log10(20.0), 40)])
@@ -125,8 +126,10 @@ CONFIG = "config.json"
 METRICS_CSV = "metrics.csv"
 EPOCHS_DIR = "epochs"
 TABLES_DIR = "tables"
-TABLES = {"metrics": "parquet", "examples": "parquet", "events": "csv", "clock": "parquet"}
-OPTIONAL_TABLES = ("clock",)  # absent from folders of earlier versions
+TABLES = {"metrics": "parquet", "examples": "parquet", "events": "csv", "clock": "parquet",
+          "images": "npz"}
+# absent from folders of earlier versions; images: only runs of data passed in code store some
+OPTIONAL_TABLES = ("clock", "images")
 COMPRESS_LEVEL = 1  # per-epoch files: ~1.6x smaller than stored for ~25 ms at N=50k
 # format 1: every file rewritten by every save (quadratic); read, never written
 FILES = {
@@ -183,6 +186,7 @@ class Run:
     hist: np.ndarray = field(default_factory=lambda: empty_array("hist"))
     hist_edges: np.ndarray = field(default_factory=lambda: HIST_EDGES.copy())
     meta: dict[str, Any] = field(default_factory=dict)
+    images: StoredImages | None = None  # the galleries' images, for data passed in code
     path: Path | None = None
     _saved: _Saved | None = field(default=None, init=False, repr=False)
 
@@ -221,11 +225,14 @@ class Run:
             and _arrays_equal(self, other, [*EPOCH_ARRAYS, "hist_edges"])
         )
 
-    def same_results(self, other: Run) -> bool:
-        """Equal in everything but wall-clock columns: what determinism promises."""
+    def same_results(self, other: Run, config: bool = True) -> bool:
+        """Equal in everything but wall-clock columns: what determinism promises. `config=False`
+        compares what happened only (a hand-written loop's record of the built-in loop's run
+        differs in its config: `loop='own'`)."""
         a = self.metrics.drop(columns=TIMING_COLUMNS, errors="ignore")
         b = other.metrics.drop(columns=TIMING_COLUMNS, errors="ignore")
-        return (self.config.replace(out_dir=None) == other.config.replace(out_dir=None)
+        return ((not config or self.config.replace(out_dir=None)
+                 == other.config.replace(out_dir=None))
                 and _frames_equal(a, b) and _frames_equal(self.examples, other.examples)
                 and _frames_equal(self.events, other.events)
                 and _arrays_equal(self, other, list(EPOCH_ARRAYS)))
@@ -284,6 +291,8 @@ def _write_folder(run: Run, target: Path) -> _Saved:
                ("events", run.events.to_csv(index=False).encode())]
     if len(run.clock):  # only runs whose decisions read the clock have readings
         written.append(("clock", _parquet_bytes(run.clock)))
+    if run.images is not None:
+        written.append(("images", npz_bytes(run.images.to_npz(), COMPRESS_LEVEL)))
     for k, data in written:
         tables[k] = {"file": f"{TABLES_DIR}/{k}-{save:06d}.{TABLES[k]}", "bytes": len(data),
                      "crc32": zlib.crc32(data)}  # a CSV cut short still parses: check it
@@ -388,6 +397,8 @@ def _load_v2(p: Path) -> Run:
     events = _renamed("events", _read_table(tables["events"], _read_events))
     clock = (_read_table(tables["clock"], pd.read_parquet) if "clock" in tables
              else empty_frame(CLOCK_COLUMNS))
+    images = (_read_table(tables["images"], lambda b: StoredImages(**_read_npz(b)))
+              if "images" in tables else None)
     arrays = {k: np.empty((epochs, *present[old]), EPOCH_ARRAYS[k][0])
               for k, old in saved_as.items()}
     for e in range(epochs):
@@ -400,7 +411,7 @@ def _load_v2(p: Path) -> Run:
             a[e] = row
     arrays.update({k: empty_array(k, n) for k in EPOCH_ARRAYS if k not in arrays})
     run = Run(config=config, metrics=metrics, examples=examples, events=events, clock=clock,
-              meta=meta, hist_edges=hist_edges, path=p, **arrays)
+              meta=meta, hist_edges=hist_edges, path=p, images=images, **arrays)
     run._saved = _Saved(p.resolve(), epochs, int(manifest.get("save", 0)),
                         config.to_json().encode(), present)
     return run
@@ -465,7 +476,7 @@ def _why(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
 
 
-def _read_npz(f: Path) -> dict[str, np.ndarray]:
+def _read_npz(f: Path | io.BytesIO) -> dict[str, np.ndarray]:
     with np.load(f, allow_pickle=False) as z:
         return {k: z[k] for k in z.files}
 

@@ -27,8 +27,9 @@ SUMMARY_COLUMNS = ["run", "mislabel_fraction", "seeds", "final_accuracy", "keep_
                    "wall_time_s", "mislabel_pick_rate", "detection_precision_at_k"]
 
 
-def report_figures(runs: list[Run]) -> list[tuple[str, go.Figure]]:
-    """The report's figures, cheapest first; per-example figures for the first SB run."""
+def report_figures(runs: list[Run]) -> list[tuple[str, go.Figure | str]]:
+    """The report's figures, cheapest first; per-example figures for the first SB run (a
+    note instead of a view that does not apply)."""
     from sbexplore.figures import (
         backpropped_images,
         data_map,
@@ -38,9 +39,11 @@ def report_figures(runs: list[Run]) -> list[tuple[str, go.Figure]]:
         speedup_bars,
         time_breakdown_bars,
     )
+    from sbexplore.figures.image_grid import has_images, image_note
 
-    figs = [(f"Test accuracy against {x}", seed_curves(runs, x=x))
-            for x in ("epoch", "backprops", "time")]
+    figs: list[tuple[str, go.Figure | str]] = [
+        (f"Test accuracy against {x}", seed_curves(runs, x=x))
+        for x in ("epoch", "backprops", "time")]
     if any(r.config.is_baseline for r in runs) and len(runs) > 1:
         figs.append(("Speedup at the paper's targets", speedup_bars(runs)))
     figs.append(("Time breakdown", time_breakdown_bars(runs)))
@@ -55,10 +58,13 @@ def report_figures(runs: list[Run]) -> list[tuple[str, go.Figure]]:
             figs.append((f"SB as a mislabel detector (seed {det[0].config.seed})",
                          detection_curve([r for r in det if r.config.seed == det[0].config.seed])))
     if sb:
-        figs += [("Loss histogram", loss_histogram(sb[0])),
-                 ("Most backpropped examples", backpropped_images(sb[0], "most")),
-                 ("Least backpropped examples", backpropped_images(sb[0], "least")),
-                 ("Data map", data_map(sb[0]))]
+        figs.append(("Loss histogram", loss_histogram(sb[0])))
+        if has_images(sb[0]):
+            figs += [("Most backpropped examples", backpropped_images(sb[0], "most")),
+                     ("Least backpropped examples", backpropped_images(sb[0], "least"))]
+        else:
+            figs.append(("Most and least backpropped examples", image_note(sb[0])))
+        figs.append(("Data map", data_map(sb[0])))
     return figs
 
 
@@ -102,6 +108,9 @@ def write_report(runs: list[Run], out: str | os.PathLike, title: str = "Selectiv
               "seconds) per epoch over traditional's.</p>"]
     for i, (name, fig) in enumerate(report_figures(runs)):
         parts.append(f"<h2>{html.escape(name)}</h2>")
+        if isinstance(fig, str):
+            parts.append(f"<p class='note'>{html.escape(fig)}</p>")
+            continue
         parts.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0),
                                  config={"displaylogo": False}))
     parts.append("</body></html>")

@@ -19,11 +19,12 @@ import ipywidgets as w
 import numpy as np
 import plotly.graph_objects as go
 
+from sbexplore.analysis.health import health
 from sbexplore.config import RunConfig, run_slug
 from sbexplore.engine.recorder import Recorder
 from sbexplore.errors import RunFolderError, UserError
 from sbexplore.figures import live
-from sbexplore.figures.style import TOP_MARGIN
+from sbexplore.figures.style import MISLABELED_COLOR, TOP_MARGIN
 from sbexplore.jobs.background import BackgroundRun, start
 from sbexplore.runs.folders import runs_root
 from sbexplore.runs.follow import FolderRun, run_folders
@@ -474,6 +475,12 @@ class Dashboard(w.VBox):
                 f"{snap['backprops']:,} backprops{acc}"
                 f"{keep}" + (f", mislabel pick rate {pick:.3f} (base "
                              f"{snap['mislabel_fraction']:g})" if pick == pick else ""))
+        h = health(m)
+        if h["ratio"] == h["ratio"]:
+            text += f", gradient ratio {h['ratio']:.2f}×"
+        if h["warning"]:
+            text += (f"<div style='color:{MISLABELED_COLOR}'>⚠ {html.escape(h['warning'])} "
+                     "(README, 'SB's health signal')</div>")
         with c.hold_sync():
             c.status.value = text
             c.progress.value = float(snap["progress"])

@@ -16,6 +16,7 @@ import ipywidgets as w
 import numpy as np
 
 from sbexplore.analysis.epochs import after_priming
+from sbexplore.analysis.health import health
 
 LESSON_PACE_S = 0.5  # seconds per epoch at least: 15 epochs take ~8 s, time to drag β or Pause
 
@@ -80,6 +81,22 @@ def _priming(runs: list[Any]) -> str:
     return "; ".join(parts)
 
 
+def _gradient_ratio(runs: list[Any]) -> str:
+    parts = []
+    for r in runs:
+        h = health(r)
+        if h["first"] != h["first"]:
+            continue
+        m = r.metrics
+        primed = m[m["priming"].astype(bool)]["test_accuracy"]
+        late = after_priming(r)["test_accuracy"]
+        dip = (f", accuracy {primed.iloc[-1]:.3f} at the end of priming, lowest "
+               f"{late.min():.3f} after" if len(primed) and len(late) else "")
+        parts.append(f"lr {r.config.lr:g}: gradient ratio {h['first']:.2f}× when selection "
+                     f"started{dip}" + (" — warned" if h["warning"] else ""))
+    return "; ".join(parts)
+
+
 def _accuracy_and_backprops(runs: list[Any]) -> str:
     return "; ".join(f"{r.name}: test accuracy {r.metrics['test_accuracy'].iloc[-1]:.3f} after "
                      f"{int(r.metrics['total_backprops'].iloc[-1]):,} backprops"
@@ -141,6 +158,19 @@ LESSON = (
         "loss helped. InfoBatch spends more (it keeps every hard example and, at the end, "
         "everything). A fair comparison matches budgets: notebook 08 adds traditional training "
         "given SB's budget, with its schedule ending there.", _accuracy_and_backprops),
+    Experiment(
+        "health", "6. When does SB overshoot?",
+        "Two SB runs differ only in their learning rate (0.01 and 0.05). Once selection starts, "
+        "SB's batches hold the high-loss examples. What happens to the size of each step?",
+        ("it stays the same", "it grows, more at the higher rate", "it shrinks"),
+        ({"model": "mlp", "lr": 0.01, "beta": 2.0, "mislabel_fraction": 0.0},
+         {"model": "mlp", "lr": 0.05, "beta": 2.0, "mislabel_fraction": 0.0}),
+        "the <i>gradient ratio</i> in each run's status line, and the warning under it",
+        "High-loss examples have larger gradients: once SB selects them, a learning rate tuned "
+        "on random batches takes steps the gradient ratio times larger. The ratio stays near 1 "
+        "at a careful rate and jumps at a high one, where SB's accuracy can collapse after "
+        "priming: the dashboard warns, and a lower rate (or longer priming) fixes it.",
+        _gradient_ratio),
 )
 
 
