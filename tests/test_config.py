@@ -25,7 +25,7 @@ def test_recipe_fields_default_to_none_and_resolve_from_the_recipe():
     assert all(getattr(cfg, f) is None for f in RECIPE_FIELDS)
     r = cfg.resolved()
     key, recipe = recipe_for("mnist", "cnn")
-    assert r.recipe == key == "mnist/*"
+    assert r.recipe == key == "mnist/cnn"
     assert all(getattr(r, f) == getattr(recipe, f) for f in RECIPE_FIELDS
                if f != "prime_examples")
     assert r.prime_examples == round(recipe.prime_epochs * 60_000)  # epochs of the data

@@ -76,7 +76,8 @@ def test_a_hand_written_loop_gives_the_built_in_loops_run(policy, staleness):
                                        milestones=[], loop="own", model="user:Sequential")
     assert own.config == expected
     assert own.config.lr is None and own.config.momentum is None and own.config.loop == "own"
-    assert own.meta["optimizer"]["class"] == "SGD" and own.meta["optimizer"]["lr"] == 0.005
+    assert own.meta["optimizer"]["class"] == "SGD"
+    assert own.meta["optimizer"]["lr"] == built_in.config.lr
     assert own.meta["model_class"] == built_in.meta["model_class"] == "Sequential"
     assert (own.backpropped.sum() > 0) and own.metrics["examples_backpropped"].sum() > 0
 

@@ -45,3 +45,26 @@ def test_digits_primes_one_epoch_by_examples(digits_runs):
     assert run.config.prime_examples == 1438 == run.meta["num_train"]  # the resolved config
     assert run.metrics["priming"].astype(bool).tolist()[:2] == [True, False]
     assert run.metrics["keep_fraction"].iloc[1] < 0.5
+
+
+@pytest.fixture(scope="module")
+def digits_mlp_runs() -> dict[str, list]:
+    """The dashboard's and the app's default model, at its recipe: 3 seeds each."""
+    return {policy: [train(RunConfig(model="mlp", policy=policy, seed=s, device="cpu"))
+                     for s in SEEDS] for policy in ("sb", "traditional")}
+
+
+def test_digits_mlp_traditional_reaches_97_percent(digits_mlp_runs):
+    finals = [r.metrics["test_accuracy"].iloc[-1] for r in digits_mlp_runs["traditional"]]
+    assert digits_mlp_runs["traditional"][0].config.recipe == "digits/mlp"
+    assert np.mean(finals) >= 0.97, finals
+
+
+def test_digits_mlp_sb_never_falls_5_points_below_its_last_priming_epoch(digits_mlp_runs):
+    for run in digits_mlp_runs["sb"]:
+        m = run.metrics
+        priming = m["priming"].astype(bool).to_numpy()
+        assert priming.any() and not priming.all()
+        acc = m["test_accuracy"].to_numpy()
+        assert acc[~priming].min() >= acc[priming][-1] - 0.05, (run.config.seed, acc.round(3))
+        assert m["train_loss"].iloc[0] < math.log(10)

@@ -9,6 +9,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from sbexplore.cli.config_flags import add_config_flags, config_from_args
+from sbexplore.engine.distributed import destroy_process_group, init_from_env, world
 from sbexplore.engine.progress import ProgressBar
 from sbexplore.engine.recorder import Callback, Recorder
 from sbexplore.engine.trainer import Trainer
@@ -51,15 +52,30 @@ class EpochPrinter(Callback):
 
 
 def main(args: argparse.Namespace) -> int:
-    cfg = with_default_out_dir(config_from_args(args), args.save)
-    callbacks = [] if args.quiet else [EpochPrinter(), ProgressBar(leave=False)]
+    cfg = config_from_args(args)
+    several = init_from_env(cfg.device)  # under torchrun: one run across its processes
+    lead = world()[0] == 0  # rank 0 prints and saves
+    try:
+        return _train(with_default_out_dir(cfg, args.save) if lead else cfg, args, lead)
+    finally:
+        if several:
+            destroy_process_group()
+
+
+def _train(cfg, args: argparse.Namespace, lead: bool) -> int:
+    callbacks = [] if args.quiet or not lead else [EpochPrinter(), ProgressBar(leave=False)]
     trainer = Trainer(cfg, callbacks=callbacks)
-    print(f"{cfg.label} on {cfg.dataset}/{cfg.model}: {trainer.n} training examples, "
-          f"device {trainer.device}" + (f", saving to {cfg.out_dir}" if cfg.out_dir else ""))
+    used = trainer.cfg
+    say = print if lead else (lambda *a, **k: None)
+    ranks = f", {trainer.world} processes" if trainer.world > 1 else ""
+    say(f"{cfg.label} on {cfg.dataset}/{cfg.model}: {trainer.n} training examples, "
+        f"device {trainer.device}{ranks}, recipe {used.recipe} (lr {used.lr:g}, batch "
+        f"{used.batch_size}, {used.epochs} epochs)"
+        + (f", saving to {cfg.out_dir}" if cfg.out_dir else ""))
     run = trainer.fit()
-    print(f"{run.status}: test accuracy {run.metrics['test_accuracy'].iloc[-1]:.4f}, "
-          f"{int(run.metrics['examples_backpropped'].sum())} backprops, "
-          f"{run.metrics['wall_time_s'].sum():.1f}s")
-    if cfg.out_dir:
-        print(f"saved: {cfg.out_dir} (re-run: sbexplore run --config {cfg.out_dir}/config.json)")
+    say(f"{run.status}: test accuracy {run.metrics['test_accuracy'].iloc[-1]:.4f}, "
+        f"{int(run.metrics['examples_backpropped'].sum())} backprops, "
+        f"{run.metrics['wall_time_s'].sum():.1f}s")
+    if cfg.out_dir and lead:
+        say(f"saved: {cfg.out_dir} (re-run: sbexplore run --config {cfg.out_dir}/config.json)")
     return 0

@@ -16,8 +16,7 @@ from sbexplore.ui.dashboard import Dashboard
 from sbexplore.ui.lesson import LESSON_PACE_S, Experiment, Lesson
 
 # digits + MLP: an epoch takes ~0.1 s of one core, so the pace, not the CPU, sets the speed
-APP_CONFIG = RunConfig(dataset="digits", model="mlp", epochs=15, batch_size=64, device="cpu",
-                       mislabel_fraction=0.1)
+APP_CONFIG = RunConfig(dataset="digits", model="mlp", device="cpu", mislabel_fraction=0.1)
 STOP_WAIT_S = 10.0  # a stopped run ends after its current step
 
 
