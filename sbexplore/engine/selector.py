@@ -382,9 +382,8 @@ class Selector:
         """Before each candidate batch: the recorder's pause point, and its live changes."""
         if self.recorder is None:
             return
-        for field, value in self.recorder.pause_point():
-            old = {"beta": getattr(self.policy, "beta", 0.0), "staleness": self.staleness,
-                   "pace": self.recorder.live["pace"]}[field]
+        for field, value in self._live_changes():
+            old = self._live_values()[field]
             if old == value:
                 continue
             if field == "beta" and isinstance(self.policy, SelectiveBackprop):
@@ -401,6 +400,15 @@ class Selector:
         if self._replan and not self._lazy:
             self._order = None  # an eager loader keeps its order: split fresh/stale per batch
         self._replan = False
+
+    def _live_changes(self) -> list[tuple[str, float]]:
+        """The recorder's pause point: waits while paused, raises StopTraining when stopped,
+        returns the live settings due now."""
+        return self.recorder.pause_point()
+
+    def _live_values(self) -> dict[str, float]:
+        return {"beta": getattr(self.policy, "beta", 0.0), "staleness": self.staleness,
+                "pace": self.recorder.live["pace"]}
 
     def _n_fresh(self, x: torch.Tensor, y: torch.Tensor, idx: torch.Tensor, b: int
                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
@@ -446,9 +454,7 @@ class Selector:
             with self._section("select"):
                 was_training = self.model.training
                 self.model.train(self.select_mode == "train")
-                with torch.no_grad(), self._autocast():
-                    out = self.model(self.transform(x[:n_fresh]))
-                fresh = self.loss_fn(out.float(), y[:n_fresh])
+                fresh, out = self._forward_losses(x[:n_fresh], y[:n_fresh])
                 self.model.train(was_training)
             if fresh.ndim != 1 or len(fresh) != n_fresh:
                 raise ConfigError(f"loss_fn returned shape {tuple(fresh.shape)}: expected one "
@@ -460,6 +466,13 @@ class Selector:
             if self.recorder is not None:
                 self.recorder.forwarded(fresh_idx, fresh, out)
         return losses
+
+    def _forward_losses(self, x: torch.Tensor, y: torch.Tensor
+                        ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The selection forward pass (no grad): per-example losses and the outputs."""
+        with torch.no_grad(), self._autocast():
+            out = self.model(self.transform(x))
+        return self.loss_fn(out.float(), y), out
 
     def _train(self, x: torch.Tensor, y: torch.Tensor, idx: torch.Tensor,
                weights: torch.Tensor | None = None) -> Iterator[Batch]:

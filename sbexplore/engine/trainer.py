@@ -30,6 +30,15 @@ from sbexplore.engine.clock import TrainingClock
 from sbexplore.engine.control import LiveControl, Steerable
 from sbexplore.engine.counts import Counts
 from sbexplore.engine.device import autocast, resolve_device, use_bf16, use_channels_last
+from sbexplore.engine.distributed import (
+    DistributedSelector,
+    from_rank0,
+    gather_rows,
+    local_device,
+    sum_all,
+    world,
+)
+from sbexplore.engine.distributed import describe as describe_world
 from sbexplore.engine.holdout import HoldoutModel, holdout_split, irreducible_losses
 from sbexplore.engine.recorder import Callback, Recorder
 from sbexplore.engine.schedule import lr_factor
@@ -64,7 +73,10 @@ class Trainer(RecordAlias, Steerable):
         if model is not None:  # the record names your network, not cfg.model's default
             cfg = cfg.replace(model=user_model_name(model))
         self.cfg = cfg = cfg.resolved()  # recipe fields filled from the dataset's recipe
+        self.rank, self.world = world()  # several processes: one run, selection kept global
         self.device = resolve_device(cfg.device)
+        if self.world > 1:
+            self.device = local_device(self.device)
         if stream is None:
             stream = data is not None and too_large_to_decode(data)
         self.streaming = bool(stream)
@@ -92,6 +104,9 @@ class Trainer(RecordAlias, Steerable):
             self.model = self.model.to(memory_format=torch.channels_last)
         self.bf16 = use_bf16(cfg.precision, self.device)
         self.forward = torch.compile(self.model) if cfg.compile else self.model
+        self.train_forward = self.forward  # DDP-wrapped on several processes
+        if self.world > 1:
+            self.train_forward = self._ddp()
         self.loss_fn = loss or cross_entropy_per_example
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=cfg.lr,
                                          momentum=cfg.momentum, nesterov=cfg.nesterov,
@@ -99,12 +114,16 @@ class Trainer(RecordAlias, Steerable):
         self.aug_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
         d = self.data
         events, readings = _replayed(replay)
-        self.recorder = Recorder(cfg, d.y_train, true_labels=d.true_train,
+        # several processes: rank 0 records the run of record (saved, called back)
+        lead = self.rank == 0
+        self.recorder = Recorder(cfg if lead else cfg.replace(out_dir=None), d.y_train,
+                                 true_labels=d.true_train,
                                  mislabeled=d.mislabeled, source_index=d.source_index,
-                                 classes=d.classes, callbacks=callbacks, replay=events,
-                                 meta=self._static_meta(), control=control, loop="sbexplore",
-                                 images=self._images())
-        self.selector = Selector.from_config(
+                                 classes=d.classes, callbacks=callbacks if lead else (),
+                                 replay=events, meta=self._static_meta(), control=control,
+                                 loop="sbexplore", images=self._images())
+        selector = DistributedSelector if self.world > 1 else Selector
+        self.selector = selector.from_config(
             cfg, self.forward, len(d.y_train), device=self.device, recorder=self.recorder,
             loss_fn=self.loss_fn, bf16=self.bf16, transform=self.prepare,
             irreducible_losses=holdout.losses.to(self.device) if holdout else None)
@@ -160,17 +179,44 @@ class Trainer(RecordAlias, Steerable):
             for x, y, idx in batches:
                 self._set_lr()
                 self.model.train()
-                with autocast(self.device, self.bf16):
-                    out = self.forward(self.prepare(x))
-                losses = self.loss_fn(out.float(), y)
-                self.optimizer.zero_grad(set_to_none=True)
-                sb.reduce(losses).backward()  # the mean; weighted for reweighting policies
-                self.optimizer.step()
+                if self.world > 1:
+                    losses, out = self._step_shard(x, y, len(idx))
+                else:
+                    with autocast(self.device, self.bf16):
+                        out = self.forward(self.prepare(x))
+                    losses = self.loss_fn(out.float(), y)
+                    self.optimizer.zero_grad(set_to_none=True)
+                    sb.reduce(losses).backward()  # the mean; weighted for reweighting policies
+                    self.optimizer.step()
                 sb.backpropped(idx, losses, out)
                 if self._budget_spent():
                     break
         finally:
             batches.close()
+
+    def _step_shard(self, x: torch.Tensor, y: torch.Tensor, n: int
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Several processes: backprop this rank's shard of the batch (DDP averages the
+        gradients); every rank gets the whole batch's losses and outputs back."""
+        part = self.selector.shard(n)
+        with autocast(self.device, self.bf16):
+            out = self.train_forward(self.prepare(x[part]))
+        losses = self.loss_fn(out.float(), y[part])
+        self.optimizer.zero_grad(set_to_none=True)
+        self.selector.reduce_shard(losses, n).backward()
+        self.optimizer.step()
+        return gather_rows(losses.detach().float(), n), gather_rows(out.detach().float(), n)
+
+    def _ddp(self) -> nn.Module:
+        """The model under DistributedDataParallel. BatchNorm: synchronised on CUDA (NCCL);
+        gloo has no SyncBatchNorm, so CPU ranks keep per-rank statistics (README)."""
+        from torch.nn.parallel import DistributedDataParallel
+
+        if self.device.type == "cuda":
+            self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
+            self.forward = torch.compile(self.model) if self.cfg.compile else self.model
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        return DistributedDataParallel(self.model, device_ids=ids)
 
     def _end_epoch(self) -> dict[str, Any]:
         with self.selector.evaluating():  # off the training clock
@@ -217,6 +263,8 @@ class Trainer(RecordAlias, Steerable):
     def _read_clock(self) -> float:
         """Training seconds so far (recorded, so `replay` repeats every decision made on it)."""
         seconds = self.clock.read()
+        if self.world > 1:  # rank 0's clock decides, the same on every rank
+            seconds = from_rank0([seconds], self.device)[0]
         self.recorder.clock_read(seconds)
         return seconds
 
@@ -239,24 +287,29 @@ class Trainer(RecordAlias, Steerable):
     # -- evaluation ------------------------------------------------------------------------
     @torch.no_grad()
     def evaluate(self) -> tuple[float, float]:
-        """Test loss and accuracy."""
+        """Test loss and accuracy (several processes: each rank its shard, summed)."""
         d = self.data
         self.model.eval()
         total_loss = torch.zeros((), dtype=torch.float64, device=self.device)
-        correct = torch.zeros((), dtype=torch.int64, device=self.device)
+        correct = torch.zeros((), dtype=torch.float64, device=self.device)
         if self.streaming:
+            test_set = d.test_set if self.world == 1 else torch.utils.data.Subset(
+                d.test_set, range(self.rank, len(d.test_set), self.world))
             batches = ((x.to(self.device), y.to(self.device)) for x, y, *_ in
-                       DataLoader(d.test_set, batch_size=EVAL_BATCH))
+                       DataLoader(test_set, batch_size=EVAL_BATCH))
         else:
-            batches = ((d.x_test[s:s + EVAL_BATCH], d.y_test[s:s + EVAL_BATCH])
-                       for s in range(0, len(d.y_test), EVAL_BATCH))
+            x_test, y_test = d.x_test[self.rank::self.world], d.y_test[self.rank::self.world]
+            batches = ((x_test[s:s + EVAL_BATCH], y_test[s:s + EVAL_BATCH])
+                       for s in range(0, len(y_test), EVAL_BATCH))
         for x, y in batches:
             with autocast(self.device, self.bf16):
                 out = self.forward(self.prepare(x)).float()
             total_loss += self.loss_fn(out, y).sum().double()
             correct += (out.argmax(1) == y).sum()
+        if self.world > 1:
+            total_loss, correct = sum_all(torch.stack([total_loss, correct]))
         n = len(d.y_test)
-        return (float(total_loss) / n, int(correct) / n) if n else (math.nan, math.nan)
+        return (float(total_loss) / n, float(correct) / n) if n else (math.nan, math.nan)
 
     @torch.no_grad()
     def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
@@ -287,6 +340,7 @@ class Trainer(RecordAlias, Steerable):
             "sbexplore_version": __version__, "torch_version": torch.__version__,
             "python_version": platform.python_version(), "device": str(self.device),
             "torch_threads": torch.get_num_threads(),  # CPU results depend on it
+            **describe_world(),  # world_size (and backend) of a run on several processes
             "device_name": (torch.cuda.get_device_name(self.device)
                             if self.device.type == "cuda" else platform.processor() or "cpu"),
             "precision": "bf16" if self.bf16 else "fp32",
