@@ -13,7 +13,7 @@ import sys
 
 from sbexplore.errors import UserError
 
-COMMANDS = ("run", "demo", "figures", "report", "sweep", "app")
+COMMANDS = ("run", "demo", "figures", "report", "paper", "sweep", "app")
 
 
 class OneLineParser(argparse.ArgumentParser):

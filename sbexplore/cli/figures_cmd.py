@@ -21,6 +21,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder for the figures")
     p.add_argument("--format", default="pdf,svg,png", dest="formats",
                    help="comma-separated: pdf, svg, png (default all three)")
+    p.add_argument("--size", default=None, choices=("column", "page", "slide"),
+                   help="physical size for papers and slides: column (3.25 in, 8-pt text), "
+                        "page (6.75 in, 9 pt), slide (13.3 in, 18 pt); default: screen size")
     p.add_argument("--width", type=int, default=None, help="width in layout pixels")
     p.add_argument("--height", type=int, default=None, help="height in layout pixels")
     p.add_argument("--scale", type=float, default=None, help="PNG pixel multiplier (default 2)")
@@ -87,7 +90,8 @@ def main(args: argparse.Namespace) -> int:
     t = time.perf_counter()
     runs = find_runs(args.runs)
     figs = figures_for(runs)
-    written = export_all(figs, args.out, formats, args.width, args.height, args.scale)
+    written = export_all(figs, args.out, formats, args.width, args.height, args.scale,
+                         size=args.size)
     written += write_tables(runs, args.out)
     print(f"{len(figs)} figures of {len(runs)} run(s) in {', '.join(formats)} (+ csv, and the "
           "comparison and speedup tables for several runs): "

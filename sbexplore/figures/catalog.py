@@ -25,6 +25,22 @@ class Figures(dict):
         self.notes: list[str] = list(notes or [])
 
 
+def folder_names(runs: list[Run]) -> list[str]:
+    """One folder name per run: its name's slug, with `-seed<k>` where several runs share it
+    (a counter only for runs alike in name and seed)."""
+    from sbexplore.analysis.series import run_labels
+
+    names = [slug(label) for label in run_labels(runs)]
+    out = [f"{n}-seed{r.config.seed}" if names.count(n) > 1 else n
+           for n, r in zip(names, runs, strict=True)]
+    seen: dict[str, int] = {}
+    for i, n in enumerate(out):
+        seen[n] = seen.get(n, 0) + 1
+        if out.count(n) > 1:
+            out[i] = f"{n}-{seen[n]}"
+    return out
+
+
 def run_figures(run: Run, prefix: str = "") -> Figures:
     """One run's own figures: learning curve, loss histogram, pick rate, most / least selected
     images, data map, mislabel detection, label-error suspects and time breakdown (those that
@@ -106,12 +122,7 @@ def figures_for(runs: list[Run]) -> Figures:
     if len(runs) == 1:
         return run_figures(runs[0])
     figs = Figures(comparison_figures(runs))
-    seen: dict[str, int] = {}
-    for r in runs:
-        s = slug(r.name)
-        seen[s] = seen.get(s, 0) + 1
-        if seen[s] > 1 or sum(slug(o.name) == s for o in runs) > 1:
-            s = f"{s}-seed{r.config.seed}" + (f"-{seen[s]}" if seen[s] > 1 else "")
+    for r, s in zip(runs, folder_names(runs), strict=True):
         own = run_figures(r, prefix=f"{s}/")
         figs.update(own)
         figs.notes += own.notes
