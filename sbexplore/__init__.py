@@ -4,12 +4,13 @@ One-liners: `train(cfg)` (blocking), `start(cfg)` (background), `load_run(path)`
 `sbexplore.ui.Dashboard()` in a notebook. Layers, each a package; an arrow is "imports", and
 nothing imports a layer above it (tests/test_layers.py):
 
-    errors ← config, data, models ← runs ← engine ← analysis ← jobs, loggers ← figures
-           ← studies ← ui            (cli sits beside them and may use any of them)
+    errors ← config, data, models ← runs ← engine ← analysis ← jobs, loggers, integrations
+           ← figures ← studies ← ui  (cli sits beside them and may use any of them)
 
 - config: `RunConfig`, presets, run names      - data, models: registries
 - runs: the `Run` record, its folder, snapshots - engine: policies, Selector, Recorder, Trainer
-- analysis: pandas in, pandas out               - jobs: background runs, sweeps (local, Ray)
+- analysis: pandas in, pandas out               - jobs: background runs, sweeps, Ray Train
+- integrations: SB in PyTorch Lightning         - loggers: TensorBoard, W&B, MLflow
 - figures: runs to plotly figures, export       - studies: demo, reproduction, detector study
 - ui: the dashboard, lesson and classroom app   - cli: the `sbexplore` command
 

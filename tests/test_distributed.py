@@ -43,27 +43,45 @@ def worker(tmp_path: Path, timeout: float = 300, env: dict | None = None, **spec
     return p, ranks
 
 
-def test_two_processes_select_as_one_and_rank0_records_every_example(tmp_path):
+def one_and_two(tmp_path: Path, cfg: dict) -> tuple[sb.Run, sb.Run]:
+    """The same config trained by 2 processes (torchrun, the CLI) and by this one."""
     p = torchrun(["-m", "sbexplore", "run", "--quiet", *sum(
-        ([f"--{k.replace('_', '-')}", str(v)] for k, v in CFG.items()), []),
+        ([f"--{k.replace('_', '-')}", str(v)] for k, v in cfg.items()), []),
         "--out-dir", str(tmp_path / "two")])
     assert p.returncode == 0, p.stderr[-3000:]
-    assert not (tmp_path / "two-rank1").exists()
-    two = sb.load_run(tmp_path / "two")
     torch.set_num_threads(1)
-    one = sb.train(sb.RunConfig(**CFG))
-    assert two.meta["world_size"] == 2 and two.meta["backend"] == "gloo"
-    assert len(two.examples) == len(one.examples) == 1438  # every example, from rank 0
-    assert two.examples["mislabeled"].sum() == one.examples["mislabeled"].sum()
+    return sb.train(sb.RunConfig(**cfg)), sb.load_run(tmp_path / "two")
+
+
+def assert_same_selection(one: sb.Run, two: sb.Run) -> None:
     after = ~one.metrics["priming"].to_numpy()
     a, b = one.backpropped[after], two.backpropped[after]
     agree = float((a == b).mean())
     diff = np.nanmax(np.abs(one.losses.astype(float) - two.losses.astype(float)))
-    print(f"\n[distributed] keep decisions agree on {agree:.4%} after priming; "
-          f"max |loss diff| {diff:.2e}")
+    print(f"\n[distributed] {one.config.policy} n={one.config.staleness}: keep decisions agree "
+          f"on {agree:.4%} after priming; max |loss diff| {diff:.2e}")
     assert agree >= 0.99  # float reduction order may flip a few borderline draws
     final = [r.metrics["test_accuracy"].iloc[-1] for r in (one, two)]
     assert abs(final[0] - final[1]) < 0.03, final
+
+
+def test_two_processes_select_as_one_and_rank0_records_every_example(tmp_path):
+    one, two = one_and_two(tmp_path, CFG)
+    assert not (tmp_path / "two-rank1").exists()
+    assert two.meta["world_size"] == 2 and two.meta["backend"] == "gloo"
+    assert len(two.examples) == len(one.examples) == 1438  # every example, from rank 0
+    assert two.examples["mislabeled"].sum() == one.examples["mislabeled"].sum()
+    assert_same_selection(one, two)
+
+
+@pytest.mark.parametrize("extra", [{"staleness": 3}, {"policy": "importance"},
+                                   {"policy": "infobatch"}],
+                         ids=["stale-sb", "importance", "infobatch"])
+def test_stale_sb_and_the_rivals_select_as_one_process_too(tmp_path, extra):
+    one, two = one_and_two(tmp_path, {**CFG, **extra})
+    assert (one.config.policy, one.config.staleness) == (two.config.policy,
+                                                         two.config.staleness)
+    assert_same_selection(one, two)
 
 
 def test_replicas_stay_identical_and_live_changes_reach_both_ranks(tmp_path):

@@ -8,6 +8,7 @@ import time
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
@@ -324,4 +325,15 @@ def test_the_health_signal_warns_at_a_learning_rate_that_overshoots():
     assert health(calm)["warning"] is None and health(calm)["first"] < 1.2
     h = health(hot)
     assert h["first"] >= 1.5 and "larger gradients than random ones" in h["warning"]
-    assert "Lower the learning rate" in h["warning"]
+    assert "Lower the learning rate" in h["warning"] and h["drop"] >= 2.0
+
+
+def test_a_high_ratio_with_accuracy_holding_is_watched_not_warned():
+    metrics = pd.DataFrame({
+        "epoch": [1, 2, 3], "priming": [True, False, False],
+        "grad_ratio": [float("nan"), 2.6, 2.5], "test_accuracy": [0.960, 0.968, 0.972]})
+    h = health(metrics)
+    assert h["first"] == 2.6 and h["epoch"] == 2 and h["warning"] is None
+    assert "holding" in h["note"] and h["drop"] < 0
+    fell = metrics.assign(test_accuracy=[0.960, 0.930, 0.972])
+    assert "fell 3.0 points" in health(fell)["warning"]

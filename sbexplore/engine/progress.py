@@ -9,9 +9,28 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from sbexplore.engine.recorder import Callback, Recorder
+
+try:
+    from tqdm.auto import tqdm
+except ImportError:  # a bare GPU box (torch, pandas): training runs, without a bar
+    class tqdm:  # type: ignore[no-redef]
+        """No bar: what ProgressBar and RunsBar call, doing nothing."""
+
+        def __init__(self, *args: Any, **kwargs: Any):
+            self.n = 0
+
+        def update(self, n: int = 1) -> None:
+            self.n += n
+
+        def set_description(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        def set_postfix(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
 
 
 def in_notebook() -> bool:

@@ -68,8 +68,9 @@ def sized(fig: go.Figure, size: str) -> go.Figure:
     if out.data and all(t.type == "image" for t in out.data):
         return _image_grid(out, width, font, small)
     panel_h = width * s.aspect
-    if any(t.type == "bar" for t in out.data):
-        panel_h = _horizontal_bars(out, width, small)
+    bars = [t for t in out.data if t.type == "bar"]
+    if bars and all(isinstance(v, str) for t in bars for v in (t.x if t.x is not None else ())):
+        panel_h = _horizontal_bars(out, width, small)  # category bars; numeric ones stay
     lay.font.size = font
     for name in _axes(lay):
         ax = getattr(lay, name)
@@ -135,20 +136,54 @@ def wrap(text: str, chars: int) -> str:
 
 def _bar_notes(fig: go.Figure) -> list[str]:
     """Take the text off bars (it cannot be legible on thin bars at paper sizes) and return it
-    as caption notes: 'n=3' shared by all bars becomes one sentence."""
+    as caption notes, per panel: 'n=3' shared by all bars becomes one sentence, the rest is
+    grouped by bar and note ('wall time: SB 2 of 3 reached (×1.1, ×1.2)')."""
     bars = [t for t in fig.data if t.type == "bar" and t.text is not None]
-    texts = [(t, x, str(v)) for t in bars for x, v in zip(t.x, t.text, strict=False)]
-    for t in bars:
+    names = [str(t.name or "") for t in bars]
+    prefix = _common_words(names)
+    titles = {round(float(a.x), 3): _plain(a.text) for a in _panel_titles(fig.layout)}
+    grouped: dict[tuple[str, str, str], list[str]] = {}
+    counts = set()
+    for t, name in zip(bars, names, strict=True):
+        panel = titles.get(_panel_of(fig.layout, t), "") if len(titles) > 1 else ""
+        for x, v in zip(t.x, t.text, strict=False):
+            v = str(v)
+            if re.fullmatch(r"n=\d+", v):
+                counts.add(v)
+            else:
+                grouped.setdefault((panel, str(x), v), []).append(name[len(prefix):] or name)
         t.text = None
-    if not texts:
+    if not bars:
         return []
-    counts = {v for _, _, v in texts if re.fullmatch(r"n=\d+", v)}
-    other = [f"{x}, {t.name}: {v}" for t, x, v in texts if v not in counts]
     notes = ["Bars: mean over the seeds that reached the target; whiskers: std"
              + (f"; {' or '.join(sorted(counts))} seeds unless noted." if counts else ".")]
-    if other:
-        notes.append("Not every seed reached every target: " + "; ".join(other) + ".")
-    return [n for n in notes if n]
+    per_panel: dict[str, list[str]] = {}
+    for (panel, x, v), which in grouped.items():
+        per_panel.setdefault(panel, []).append(f"{x} {v} ({', '.join(which)})")
+    same = len({tuple(v) for v in per_panel.values()}) == 1  # reaching is clock-free
+    parts = next(iter(per_panel.values()), []) if same else [
+        f"{panel}: {part}" for panel, ps in per_panel.items() for part in ps]
+    if parts:
+        notes.append("Not every seed reached every target: " + "; ".join(parts) + ".")
+    return notes
+
+
+def _common_words(names: list[str]) -> str:
+    """The words every name starts with ('final error ' of 'final error ×1.1', ...)."""
+    if len(names) < 2:
+        return ""
+    words = [n.split(" ") for n in names]
+    k = 0
+    while all(len(w) > k + 1 and w[k] == words[0][k] for w in words):
+        k += 1
+    return " ".join(words[0][:k]) + " " if k else ""
+
+
+def _panel_of(lay: go.Layout, trace: go.BaseTraceType) -> float:
+    """The centre of the trace's x domain: where make_subplots puts its panel's title."""
+    axis = getattr(lay, "xaxis" + (trace.xaxis or "x")[1:])
+    lo, hi = axis.domain or (0, 1)
+    return round((lo + hi) / 2, 3)
 
 
 def _swap(ref: str | None) -> str | None:

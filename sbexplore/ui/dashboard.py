@@ -479,7 +479,8 @@ class Dashboard(w.VBox):
                              f"{snap['mislabel_fraction']:g})" if pick == pick else ""))
         h = health(m)
         if h["ratio"] == h["ratio"]:
-            text += f", gradient ratio {h['ratio']:.2f}×"
+            text += f", gradient ratio {h['ratio']:.2f}×" + (" (high; accuracy holding)"
+                                                              if h["note"] else "")
         if h["warning"]:
             text += (f"<div style='color:{MISLABELED_COLOR}'>⚠ {html.escape(h['warning'])} "
                      "(README, 'SB's health signal')</div>")
