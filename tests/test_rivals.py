@@ -186,7 +186,12 @@ def test_time_matched_control_spends_sbs_seconds_within_one_step_and_replays_exa
     assert run.metrics["total_time_s"].iloc[-1] >= cfg.max_time_s or len(run.metrics) == \
         cfg.epochs
     assert clock[-1] - cfg.max_time_s <= max(steps.max(), 0.05)  # stopped within one step
-    assert run.metrics["lr"].iloc[-1] < 0.05 * cfg.lr  # the schedule reached (near) its end
+    # the schedule reached its end, but for the last step: the lr is at most the schedule's at
+    # the budget less the longest step (a step is a large share of a sub-second budget)
+    near_end = max(0.0, cfg.max_time_s - np.diff(clock).max()) / cfg.max_time_s * cfg.epochs
+    assert run.metrics["lr"].iloc[-1] <= cfg.lr * lr_factor(
+        cfg.lr_schedule, near_end, cfg.epochs, [], 0.1) + 1e-12
+    assert run.metrics["lr"].iloc[-1] < 0.2 * cfg.lr
     again = sb.train(cfg, replay=run)  # the recorded times, not the live clock, decide
     assert again.same_results(run)
     assert again.clock["elapsed_s"].tolist() == run.clock["elapsed_s"].tolist()

@@ -236,12 +236,13 @@ def check_builtin_loop(cfg: RunConfig, model: Any = None) -> None:
     """ConfigError unless the built-in loop can train `cfg` (with your `model`, if given): a
     record of a hand-written loop, or of your own network, names what only your code has."""
     if cfg.loop == "own":
-        data = (" and its data were passed in code (dataset='custom')"
+        data = (", and its data were passed in code (dataset='custom')"
                 if cfg.dataset == "custom" else "")
         raise ConfigError(
             f"loop='own': this config records a run trained by a hand-written loop: its model "
-            f"({cfg.model}), optimizer, schedule{data} were your code's (the run's meta names "
-            "them), so sbexplore cannot re-run it. Re-run the script that made it; or, for the "
+            f"({cfg.model}), optimizer and schedule were your code's (the run's meta names "
+            f"them){data}, so sbexplore cannot re-run it. Re-run the script that made it; or, "
+            "for the "
             "built-in loop's version, edit its config.json: \"loop\": \"sbexplore\", a "
             "registered model, and null fields filled")
     if cfg.model.startswith(USER_MODEL) and model is None:
