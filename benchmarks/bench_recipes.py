@@ -109,7 +109,8 @@ def quickstart() -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", default=None, help="one entry: " + ", ".join(ENTRIES))
+    ap.add_argument("--only", default=None,
+                    help="entries, comma-separated: " + ", ".join(ENTRIES))
     ap.add_argument("--lrs", default=None, help="learning rates to try (default: the recipe's)")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--archive", default=str(SHARED / "cifar10-jpg.tar.gz"))
@@ -125,7 +126,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = None
         for key, fields in ENTRIES.items():
-            if a.only and key != a.only:
+            if a.only and key not in a.only.split(","):
                 continue
             fields = dict(fields)
             if fields["dataset"] == "mnist":

@@ -180,18 +180,21 @@ def test_time_matched_control_spends_sbs_seconds_within_one_step_and_replays_exa
     cfg = A.budget_matched(sb_runs, "time")
     assert cfg.schedule_unit == "time" and cfg.max_time_s == pytest.approx(
         A.budget(sb_runs, "time"), abs=1e-3)
-    run = sb.train(cfg)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = sb.train(cfg)
     clock = run.clock["elapsed_s"].to_numpy()
     steps = np.diff(clock[clock < cfg.max_time_s])
-    assert run.metrics["total_time_s"].iloc[-1] >= cfg.max_time_s or len(run.metrics) == \
-        cfg.epochs
-    assert clock[-1] - cfg.max_time_s <= max(steps.max(), 0.05)  # stopped within one step
-    # the schedule reached its end, but for the last step: the lr is at most the schedule's at
-    # the budget less the longest step (a step is a large share of a sub-second budget)
-    near_end = max(0.0, cfg.max_time_s - np.diff(clock).max()) / cfg.max_time_s * cfg.epochs
-    assert run.metrics["lr"].iloc[-1] <= cfg.lr * lr_factor(
-        cfg.lr_schedule, near_end, cfg.epochs, [], 0.1) + 1e-12
-    assert run.metrics["lr"].iloc[-1] < 0.2 * cfg.lr
+    if run.metrics["total_time_s"].iloc[-1] < 0.95 * cfg.max_time_s:
+        # traditional epochs were faster than SB's: the epochs ran out first, and it says so
+        assert len(run.metrics) == cfg.epochs
+        assert any("the time-keyed schedule ended at" in str(w.message) for w in caught)
+    else:
+        assert clock[-1] - cfg.max_time_s <= max(steps.max(), 0.05)  # stopped within a step
+        # the schedule got (near) its end: past 80% of it (cosine: lr < 0.1 x peak). A step of
+        # this sub-second budget is several % of the schedule, and timing jitter decides where
+        # the last one starts, so a tighter bound is flaky on a loaded 2-core machine
+        assert run.metrics["lr"].iloc[-1] < 0.1 * cfg.lr
     again = sb.train(cfg, replay=run)  # the recorded times, not the live clock, decide
     assert again.same_results(run)
     assert again.clock["elapsed_s"].tolist() == run.clock["elapsed_s"].tolist()

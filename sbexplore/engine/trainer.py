@@ -12,6 +12,7 @@ import math
 import platform
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -160,7 +161,22 @@ class Trainer(RecordAlias, Steerable):
         except BaseException as exc:
             self.recorder.finish(error=exc)
             raise
+        self._check_time_budget_used()
         return self.recorder.finish()
+
+    def _check_time_budget_used(self) -> None:
+        """A time-keyed schedule that ran out of epochs before its seconds did never decayed
+        fully: say so (a time-matched control faster per epoch than the run it matches)."""
+        cfg = self.cfg
+        if cfg.schedule_unit != "time" or cfg.max_time_s is None or self.recorder.control.stopping:
+            return
+        spent = self.recorder.train_time_s
+        if self.selector.epoch >= cfg.epochs and spent < 0.95 * cfg.max_time_s:
+            warnings.warn(f"max_time_s={cfg.max_time_s:g}: all {cfg.epochs} epochs took only "
+                          f"{spent:.3g} s, so the time-keyed schedule ended at "
+                          f"{spent / cfg.max_time_s:.0%} of its length (the lr did not decay "
+                          "fully). Raise epochs so the time budget ends the run", UserWarning,
+                          stacklevel=3)
 
     def _candidates(self) -> Iterable[Any]:
         """This epoch's candidate batches: device tensors, or a DataLoader when streaming."""
