@@ -43,8 +43,9 @@ _MNIST_MLP = ("BENCHMARKS.md 'Recipes': mlp, 20,000-image subset, 6 epochs, 3 se
 _IMAGEFOLDER = ("BENCHMARKS.md 'Recipes': CIFAR-10 JPEG folder, 5,000-image subset, first-epoch "
                 "loss 2.01 < ln 10, 47.6% after 2 epochs (lr 0.05 at batch 128 diverged); all "
                 "50,000: 77.2% after 10 epochs (benchmarks/bench_cifar_full.py)")
-_RESNET_FOLDER = ("BENCHMARKS.md 'Recipes': resnet18 on the CIFAR-10 JPEG folder (1,000-image "
-                  "subset, CPU): the cnn's values, see that table for what was measured")
+_RESNET_FOLDER = ("not measured here: ResNet-18 on the CIFAR-10 JPEG folder did not fit this "
+                  "round's 2-core CPU time (BENCHMARKS.md 'Recipes'); the cnn's folder values, "
+                  "as a start; the paper's ResNet-18 values are cifar10/resnet18's")
 _NOT_MEASURED = "not measured here (no data on this machine): the MNIST cnn recipe's values"
 _PAPER_CIFAR = ("the paper's (not measured here: no data): angelajiang/SelectiveBackprop "
                 "examples/train.py, ResNet-18 lr 0.1, batch 128, 200 epochs, crop+flip, Cutout "
