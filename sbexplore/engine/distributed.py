@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import signal
+import threading
 from typing import Any
 
 import torch
@@ -43,7 +45,16 @@ def init_from_env(device: str | None = None) -> bool:
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
         dist.init_process_group("nccl" if cuda else "gloo",
                                 timeout=_dt.timedelta(seconds=TIMEOUT_S))
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _terminated)
     return dist.get_world_size() > 1
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    """torchrun ends every process when one fails: end this one as a failed run (its folder
+    says so), not as a silently vanished one."""
+    raise RuntimeError("ended by SIGTERM: the launcher stops every process when one of them "
+                       "fails; the first failure in its log is the cause")
 
 
 def destroy_process_group() -> None:
