@@ -245,16 +245,13 @@ def _spread_line_labels(lay: go.Layout) -> None:
     for anns in groups.values():
         if len(anns) < 2:
             continue
-        words = [str(a.text).split(" ") for a in anns]
-        common = 0
-        while all(len(w) > common + 1 and w[common] == words[0][common] for w in words):
-            common += 1
+        prefix = _common_words([str(a.text) for a in anns])
         k = len(anns)
         for i, a in enumerate(anns):
             a.x = i / (k - 1)
             a.xanchor = "left" if i == 0 else "right" if i == k - 1 else "center"
-            if i and common:
-                a.text = " ".join(words[i][common:])
+            if i and prefix:
+                a.text = str(a.text)[len(prefix):]
 
 
 def _colorbars(fig: go.Figure, small: float) -> None:
