@@ -98,6 +98,12 @@ def run_all(page, timeout_s: float = 540.0) -> str:
     notebook's text (an error's traceback fails the test, with its text)."""
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    return all_ran(page, timeout_s)
+
+
+def all_ran(page, timeout_s: float = 540.0) -> str:
+    """Wait until a Run All already under way has run every code cell (or an error stopped
+    it); returns the notebook's text (an error's traceback fails the test, with its text)."""
     page.wait_for_function(f"() => ({PENDING_JS})() === 0 || ({ERROR_JS})()",
                            timeout=timeout_s * 1000)
     text = page.locator(".jp-Notebook").inner_text()
@@ -138,6 +144,26 @@ def wait_status(page, pattern: str, timeout_s: float = 60.0) -> str:
                            ".some(e => new RegExp(p).test(e.innerText))", arg=pattern,
                            timeout=timeout_s * 1000)
     return status(page)
+
+
+def click_until_status(page, button: str, pattern: str, timeout_s: float = 10.0) -> float:
+    """Click the first widget button labelled `button`, wait until a widget's text matches
+    `pattern`; returns the seconds the user saw between the two, timed by the browser's clock
+    (from the click event to the text's change), not counting Playwright's own round trips."""
+    page.evaluate("""(p) => {
+        window.__clicked = window.__shown = null;
+        document.addEventListener('click', () => { window.__clicked ??= performance.now(); },
+                                  {capture: true, once: true});
+        const seen = () => [...document.querySelectorAll('.widget-html-content')]
+            .some(e => new RegExp(p).test(e.innerText));
+        new MutationObserver((_, o) => { if (seen()) { window.__shown = performance.now();
+            o.disconnect(); } }).observe(document.body,
+            {subtree: true, childList: true, characterData: true});
+    }""", pattern)
+    page.locator(".widget-button", has_text=button).first.click()
+    wait_status(page, pattern, timeout_s)
+    page.wait_for_function("() => window.__shown !== null", timeout=timeout_s * 1000)
+    return page.evaluate("() => (window.__shown - window.__clicked) / 1000")
 
 
 def error_excerpt(text: str) -> str:

@@ -128,3 +128,32 @@ def test_speed_control_reaches_the_live_run(dash):
     run.stop()
     events = run.join(30).events
     assert list(events.loc[events["field"] == "pace", "new"]) == [0.25]
+
+
+def test_running_the_cell_again_replaces_its_dashboard(tiny, monkeypatch):
+    """A re-run cell's old panel is gone from the page: the runs it started stop (they would
+    train unseen beside the new panel's); a run it only showed goes on; other cells' stay."""
+    from sbexplore.jobs.background import start
+    from sbexplore.ui import cells
+
+    cfg = tiny.replace(epochs=5000)
+    shown = start(cfg.replace(seed=1), save=False)
+    monkeypatch.setattr(cells, "current_cell_id", lambda: "cell-a")
+    first = Dashboard(cfg, run=shown, start=True, save=False)
+    own = first.current
+    monkeypatch.setattr(cells, "current_cell_id", lambda: "cell-b")
+    elsewhere = Dashboard(cfg, start=True, save=False)
+    monkeypatch.setattr(cells, "current_cell_id", lambda: "cell-a")
+    try:
+        with pytest.warns(UserWarning, match=r"ran again.*1 run\(s\) it started were stopped"):
+            second = Dashboard(cfg, start=True, save=False)
+        assert own.join(30).status == "stopped"
+        assert first.refresher.thread.join(10) is None and not first.refresher.thread.is_alive()
+        assert shown.status == "running" and elsewhere.current.status == "running"
+        assert second.current.status == "running"
+    finally:
+        for d in (first, elsewhere, second if "second" in locals() else first):
+            d.stop_all()
+            d.close()
+        shown.stop()
+        shown.join(30)

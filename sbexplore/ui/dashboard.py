@@ -31,6 +31,7 @@ from sbexplore.runs.follow import FolderRun, run_folders
 from sbexplore.runs.record import Run, load_run
 from sbexplore.runs.snapshot import Snapshot
 from sbexplore.runs.source import LiveSource
+from sbexplore.ui import cells
 from sbexplore.ui.classroom import cap_message
 from sbexplore.ui.controls import Controls
 from sbexplore.ui.gallery import Gallery
@@ -128,6 +129,7 @@ class Dashboard(w.VBox):
         self.redraws = Redraws(SLOW_VIEW_INTERVAL_S)
         self.refresher: Refresher | None = None  # started once the widgets exist
         self._followed: Path | None = None  # a sweep folder watched for new runs
+        self._started: list[BackgroundRun] = []  # runs its Start made (stopped if replaced)
         self.focused: Entry | None = None
         self.controls = c = Controls(self.base, pace)
         self.runs_list = RunList(self._changed, self.focus)
@@ -177,8 +179,23 @@ class Dashboard(w.VBox):
             self._after_first_view(c.status, self._add_next_figure)
         for source in ([] if run is None else run if isinstance(run, (list, tuple)) else [run]):
             self.attach(source)
+        self._replace(cells.claim(self))
         if start:
             self.start()
+
+    def _replace(self, old: Dashboard | None) -> None:
+        """The cell that made `old` ran again: stop the runs `old` started (its panel is gone
+        from the page, they would train unseen) and close it; runs it only showed go on."""
+        if old is None:
+            return
+        stopped = [r for r in old._started if r.status in ("created", "running", "paused")]
+        for r in stopped:
+            r.stop()
+        old.close()
+        if stopped:
+            warnings.warn(f"this cell ran again, so its earlier dashboard was closed and the "
+                          f"{len(stopped)} run(s) it started were stopped (saved as 'stopped'): "
+                          + ", ".join(r.name for r in stopped), UserWarning, stacklevel=3)
 
     # -- plots --------------------------------------------------------------------------
     # A page (Voilà) that opens four plotly FigureWidgets at once makes the browser load
@@ -283,6 +300,7 @@ class Dashboard(w.VBox):
         self._show_error("")
         if pace:  # a live setting, applied before the run's first candidate batch
             run.set("pace", pace)
+        self._started.append(run)
         self.attach(run)
         return run
 
