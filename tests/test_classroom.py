@@ -47,3 +47,55 @@ def test_app_on_another_interface_requires_a_token():
 def test_app_rejects_a_bad_ip():
     with pytest.raises(UserError, match="--ip"):
         voila_argv(_args("--ip", "not-an-ip"), Path("app.ipynb"))
+
+
+def test_the_app_keeps_a_pool_of_pre_started_kernels():
+    argv, _ = voila_argv(_args(), Path("app.ipynb"))
+    assert "--preheat_kernel=True" in argv and "--pool_size=1" in argv  # one warm tab
+    argv, _ = voila_argv(_args("--students", "4"), Path("app.ipynb"), pool=4)
+    assert "--pool_size=4" in argv
+
+
+def test_capacity_is_the_scarcer_of_cores_and_memory():
+    from sbexplore.ui.classroom import capacity
+
+    cap = capacity(cores=16, memory_mb=64 * 1024, rss_mb=500, cpu_cores=0.25)
+    assert (cap.by_cpu, cap.by_memory, cap.students, cap.bound) == (64, 104, 64, "cores")
+    cap = capacity(cores=2, memory_mb=2000, rss_mb=500, cpu_cores=0.1)
+    assert (cap.students, cap.bound) == (3, "memory")  # 0.8 * 2000 / 500
+    with pytest.raises(UserError, match="rss_mb"):
+        capacity(cores=2, memory_mb=2000, rss_mb=0, cpu_cores=0.1)
+
+
+MEASURED = {"rss_mb": 500.0, "cpu_cores": 0.25, "runs": 3, "threads": 1}
+
+
+def test_students_prints_the_pool_the_cost_and_the_largest_class():
+    from sbexplore.cli.app_cmd import class_plan
+
+    plan = class_plan(4, Limits(), MEASURED, machine=(2, 8192))
+    assert plan["pool"] == 4 and plan["capacity"].students == 8
+    assert "a pool of 4" in plan["text"] and "500 MB" in plan["text"]
+    assert "0.25 cores" in plan["text"] and "at most 8 students" in plan["text"]
+    assert "WARNING" not in plan["text"]
+
+
+def test_more_students_than_the_machine_serves_warns_and_the_pool_fits_memory():
+    from sbexplore.cli.app_cmd import class_plan
+
+    plan = class_plan(30, Limits(), MEASURED, machine=(2, 2000))  # 3 kernels fit in memory
+    assert plan["pool"] == 3 and plan["capacity"].students == 3
+    assert "WARNING: 30 students exceed the 3" in plan["text"] and "memory" in plan["text"]
+    with pytest.raises(UserError, match="--students"):
+        class_plan(0, Limits(), MEASURED, machine=(2, 2000))
+
+
+@pytest.mark.slow  # a fresh process imports torch and trains (the app browser test runs it too)
+def test_the_probe_measures_a_students_kernel(monkeypatch):
+    from sbexplore.cli.app_cmd import probe
+
+    monkeypatch.setenv("SBEXPLORE_PROBE_S", "1.5")
+    m = probe(Limits(threads=1, max_runs=2))
+    assert m["runs"] == 2 and m["threads"] == 1
+    assert 50 < m["rss_mb"] < 8000  # torch and the app are resident
+    assert 0 < m["cpu_cores"] < 2.5  # paced runs: a share of the cores, not all

@@ -157,3 +157,22 @@ def test_running_the_cell_again_replaces_its_dashboard(tiny, monkeypatch):
             d.close()
         shown.stop()
         shown.join(30)
+
+
+def test_lazy_plots_of_a_pre_started_kernel_wait_for_its_viewer(tiny, monkeypatch):
+    """A kernel pre-started before any student (Voilà's pool) must not add its plots on a
+    timer that ran out before anyone looked: the fallback clock starts when a viewer came."""
+    import threading
+
+    from sbexplore.ui import dashboard
+
+    monkeypatch.setattr(dashboard, "FIRST_VIEW_FALLBACK_S", 0.05)
+    arrived = threading.Event()
+    d = Dashboard(tiny, lazy_figures=True, viewer_arrived=arrived.wait)
+    try:
+        assert not wait_until(lambda: d.rule_fig is not None, 1.0)  # nobody is looking yet
+        arrived.set()  # a student's page took the kernel
+        assert wait_until(lambda: d.curves_fig is not None, 10)  # every plot, one by one
+        assert all(f is not None for f in (d.rule_fig, d.hist_fig, d.pick_fig))
+    finally:
+        d.close()

@@ -107,3 +107,17 @@ def test_done_callbacks_fire_once_the_run_has_ended():
     r.join()
     r.add_done_callback(lambda run: seen.append("late " + run.status))  # already done: at once
     assert seen == ["finished", "late finished"]
+
+
+def test_a_paced_run_takes_its_pace_per_epoch_and_records_only_training_time(tiny):
+    """pace = the seconds an epoch takes at least, spread over its candidate batches; the
+    waits are idle time, not training time."""
+    run = start(tiny.replace(epochs=6), save=False)
+    run.set("pace", 0.25)  # before its first candidate batch
+    assert wait_until(lambda: run.snapshot()["epoch"] >= 1, 60)  # past loading the data
+    t0 = time.perf_counter()
+    rec = run.join(60)
+    took = time.perf_counter() - t0  # the last 5 epochs (or a bit more)
+    assert rec.status == "finished"
+    assert 4 * 0.25 <= took < 5 * 0.25 + 1.0, took  # not pace x batches / 2 per epoch
+    assert rec.metrics["wall_time_s"].sum() < 1.5  # the training, without the waits

@@ -45,6 +45,7 @@ class LiveControl:
         self._epochs_left: int | None = None  # set by advance: pause after that many
         self.pace = 0.0
         self.idle_s = 0.0  # paused or paced time in the epoch in progress (not training time)
+        self._paused_s = 0.0  # the part of idle_s spent paused: the pace's clock skips it
         self._epoch_t0 = time.perf_counter()
 
     def load_replay(self, events: pd.DataFrame | None) -> None:
@@ -106,7 +107,7 @@ class LiveControl:
     # -- the loop's side ------------------------------------------------------------------
     def begin_epoch(self) -> None:
         self._epoch_t0 = time.perf_counter()
-        self.idle_s = 0.0
+        self.idle_s = self._paused_s = 0.0
 
     def pause_point(self, candidate_batch: int, epoch_fraction: float = 0.0
                     ) -> list[tuple[str, float]]:
@@ -116,6 +117,7 @@ class LiveControl:
         if not self._running.is_set():
             t0 = time.perf_counter()
             self._running.wait()
+            self._paused_s += time.perf_counter() - t0
             self.idle_s += time.perf_counter() - t0
         if self._stop.is_set():
             raise StopTraining
@@ -134,10 +136,12 @@ class LiveControl:
                     self._running.clear()
 
     def _wait_for_pace(self, epoch_fraction: float) -> None:
-        """Spread `pace` seconds evenly over the epoch, so live views move smoothly."""
+        """Spread `pace` seconds evenly over the epoch, so live views move smoothly: the
+        epoch's first `epoch_fraction` ends `pace * epoch_fraction` s after it began, not
+        counting time paused (paced waits are idle for the training clock, not for the pace)."""
         if self.pace <= 0:
             return
-        rest = self._epoch_t0 + self.idle_s + self.pace * epoch_fraction - time.perf_counter()
+        rest = self._epoch_t0 + self._paused_s + self.pace * epoch_fraction - time.perf_counter()
         if rest > 0:
             t0 = time.perf_counter()
             self._stop.wait(rest)  # a stop cuts the wait short

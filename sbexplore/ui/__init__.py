@@ -1,4 +1,5 @@
-"""The notebook UI (needs ipywidgets and plotly): `Dashboard`, galleries, the refresher."""
+"""The notebook UI (needs ipywidgets and plotly): `Dashboard`, galleries, the refresher, the lesson
+and the classroom app (warm kernels, the room and the teacher's view)."""
 
 from __future__ import annotations
 

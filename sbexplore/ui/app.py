@@ -6,6 +6,10 @@ call to `build_app()`.
 
 from __future__ import annotations
 
+import os
+import sys
+import time
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as w
@@ -14,6 +18,7 @@ from sbexplore.config import RunConfig
 from sbexplore.ui.classroom import Limits, apply_limits, limits_from_env
 from sbexplore.ui.dashboard import Dashboard
 from sbexplore.ui.lesson import LESSON_PACE_S, Experiment, Lesson
+from sbexplore.ui.room import reporter_from_env
 
 # digits + MLP: an epoch takes ~0.1 s of one core, so the pace, not the CPU, sets the speed
 APP_CONFIG = RunConfig(dataset="digits", model="mlp", device="cpu", mislabel_fraction=0.1)
@@ -28,7 +33,7 @@ class App(w.VBox):
         apply_limits(self.limits)
         self.config = config
         self.dashboard = Dashboard(config, max_runs=self.limits.max_runs, pace=LESSON_PACE_S,
-                                   lazy_figures=True)
+                                   lazy_figures=True, viewer_arrived=preheated_viewer())
         self.lesson = lesson_for(self.dashboard, config)
         header = w.HTML("<h2 style='margin:4px 0'>Selective-Backprop, hands on</h2>"
                         "SB backprops only the examples with a high loss. Follow the lesson on "
@@ -60,9 +65,25 @@ def run_experiment(d: Dashboard, exp: Experiment, config: RunConfig = APP_CONFIG
 
 def lesson_for(d: Dashboard, config: RunConfig = APP_CONFIG) -> Lesson:
     """The guided lesson with its one-click presets starting runs on `d` (notebook 01)."""
-    return Lesson(lambda exp: run_experiment(d, exp, config))
+    return Lesson(lambda exp: run_experiment(d, exp, config), reporter=reporter_from_env())
+
+
+def preheated_viewer() -> Callable[[], None] | None:
+    """In a kernel Voilà started before any student asked (`sbexplore app --students`): a call
+    that blocks until a student's page takes this kernel. None elsewhere."""
+    if os.environ.get("VOILA_PREHEAT") != "True":
+        return None
+    from voila.utils import wait_for_request
+
+    return wait_for_request
 
 
 def build_app(limits: Limits | None = None) -> App:
-    """The app's widget tree (limits from $SBEXPLORE_THREADS / $SBEXPLORE_MAX_RUNS)."""
-    return App(limits)
+    """The app's widget tree (limits from $SBEXPLORE_THREADS / $SBEXPLORE_MAX_RUNS). A kernel
+    of the warm pool says in the server's log when it is ready for a student."""
+    t0 = time.perf_counter()
+    app = App(limits)
+    if os.environ.get("VOILA_PREHEAT") == "True":
+        print(f"sbexplore app: a kernel is warm (pid {os.getpid()}, the app built in "
+              f"{time.perf_counter() - t0:.1f} s)", file=sys.__stderr__, flush=True)
+    return app

@@ -68,3 +68,48 @@ def cap_message(max_runs: int) -> str:
 def full(active: int, limits: Limits) -> bool:
     """Whether `active` runs already fill this kernel's share."""
     return active >= limits.max_runs
+
+
+MEMORY_SHARE = 0.8  # of the machine's memory the students' kernels may fill (server, OS: rest)
+CPU_SHARE = 1.0  # of the machine's cores the students' paced runs may keep busy
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """The largest class a machine can serve, and which resource sets it."""
+
+    students: int
+    by_cpu: int
+    by_memory: int
+
+    @property
+    def bound(self) -> str:
+        return "cores" if self.by_cpu <= self.by_memory else "memory"
+
+
+def capacity(cores: float, memory_mb: float, rss_mb: float, cpu_cores: float) -> Capacity:
+    """Students a machine with `cores` and `memory_mb` serves when each student's kernel holds
+    `rss_mb` and, training the most it may at once at the lesson's pace, keeps `cpu_cores`
+    busy (both measured by `sbexplore.ui.probe`)."""
+    for name, value in (("cores", cores), ("memory_mb", memory_mb), ("rss_mb", rss_mb),
+                        ("cpu_cores", cpu_cores)):
+        if not value > 0:
+            raise UserError(f"{name}={value!r} is not allowed: must be a number > 0")
+    by_cpu = int(CPU_SHARE * cores / cpu_cores)
+    by_memory = int(MEMORY_SHARE * memory_mb / rss_mb)
+    return Capacity(min(by_cpu, by_memory), by_cpu, by_memory)
+
+
+def this_machine() -> tuple[int, float]:
+    """(cores this process may use, total memory in MB)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    try:
+        with open("/proc/meminfo") as f:
+            memory = next(int(line.split()[1]) / 1024 for line in f
+                          if line.startswith("MemTotal:"))
+    except (OSError, StopIteration):
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+    return cores, memory

@@ -121,7 +121,10 @@ class Controls(w.VBox):
         return {name: float(x.value) for name, x in fields.items() if x in mine}
 
     def show(self, cfg: RunConfig) -> None:
-        """Display a run's settings (the caller keeps observers from acting on them)."""
+        """Display a run's settings (the caller keeps observers from acting on them); epochs
+        left to the recipe show the recipe's."""
+        if cfg.epochs is None:
+            cfg = cfg.replace(epochs=cfg.resolved().epochs)
         with self.hold_sync():
             for widget, value in ((self.dataset, cfg.dataset), (self.policy, cfg.policy),
                                   (self.beta, cfg.beta), (self.staleness, cfg.staleness),

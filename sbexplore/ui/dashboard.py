@@ -11,6 +11,7 @@ import html
 import os
 import threading
 import warnings
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,9 @@ def _widget(fig: go.Figure) -> go.FigureWidget:
 # would otherwise resend curves and PNG grids at every tick, and a browser that falls behind
 # shows the user's Stop seconds late. A change of focus, status or axes redraws them at once.
 SLOW_VIEW_INTERVAL_S = {"curves": 1.0, "gallery": 2.0}
+# lazy plots: the next one is added when the browser shows the last, or after this long (a
+# front-end that does not count its views)
+FIRST_VIEW_FALLBACK_S = 10.0
 
 
 class Dashboard(w.VBox):
@@ -112,19 +116,23 @@ class Dashboard(w.VBox):
     `Dashboard.load(path)` replays a saved run (or every run of a sweep folder).
     `model`, `loss` and `data` make Start train your network (a fresh copy each run), your
     per-example loss and your data (see `sbexplore.train`); `start=True` starts a run with the
-    panel's settings at once."""
+    panel's settings at once. `viewer_arrived` (with `lazy_figures`) blocks until a browser can
+    show the panel: a kernel pre-started before any student (Voilà's preheated pool) adds its
+    plots as that student's page shows them, not on a timer that ran out before."""
 
     def __init__(self, config: RunConfig | None = None, run: Any = None,
                  out: str | os.PathLike | None = None, rate: float = MAX_RATE,
                  max_runs: int | None = None, pace: float = 0.0, lazy_figures: bool = False,
                  save: bool = True, *, model: Any = None, loss: Any = None, data: Any = None,
-                 start: bool = False):
+                 start: bool = False, viewer_arrived: Callable[[], None] | None = None):
         self.base = config or DEFAULT
         self.model, self.loss, self.data = model, loss, data
         self.out = Path(out) if out else None  # None: ./runs/<slug>-<time> (sbexplore.runs.folders)
         self.save = save  # False: runs started here live in memory only
         self.max_runs = max_runs  # runs training at once (a classroom server's cap); None: any
         self._lock = threading.RLock()
+        self._viewer_arrived, self._viewer_lock = viewer_arrived, threading.Lock()
+        self._closed = threading.Event()
         self._quiet = False  # set while code (not the user) writes the controls
         self.redraws = Redraws(SLOW_VIEW_INTERVAL_S)
         self.refresher: Refresher | None = None  # started once the widgets exist
@@ -217,26 +225,31 @@ class Dashboard(w.VBox):
         if missing:
             self._after_first_view(self._add_figure(missing[0]), self._add_next_figure)
 
-    @staticmethod
-    def _after_first_view(widget: w.DOMWidget, then: Any, fallback_s: float = 10.0) -> None:
-        """Call `then()` once when a browser shows `widget` (or after `fallback_s`)."""
+    def _after_first_view(self, widget: w.DOMWidget, then: Any) -> None:
+        """Call `then()` once when a browser shows `widget` (or FIRST_VIEW_FALLBACK_S after a
+        viewer can exist: at once, or once `viewer_arrived()` returned)."""
         once = threading.Lock()
 
         def fire(*_: Any) -> None:
             if once.acquire(blocking=False):
                 widget.unobserve(seen, "_view_count")
-                timer.cancel()
                 then()
 
         def seen(change: dict) -> None:
             if change["new"]:
                 fire()
 
-        timer = threading.Timer(fallback_s, fire)
-        timer.daemon = True
+        def fallback() -> None:
+            with self._viewer_lock:  # the first link waits for the viewer, the rest are past it
+                if self._viewer_arrived is not None:
+                    self._viewer_arrived()  # blocks until a browser asked for this kernel
+                    self._viewer_arrived = None
+            if not once.locked() and not self._closed.wait(FIRST_VIEW_FALLBACK_S):
+                fire()
+
         widget._view_count = 0  # the front-end counts its views of this widget
         widget.observe(seen, "_view_count")
-        timer.start()
+        threading.Thread(target=fallback, name="sbexplore-first-view", daemon=True).start()
 
     # -- runs ---------------------------------------------------------------------------
     @classmethod
@@ -379,6 +392,7 @@ class Dashboard(w.VBox):
         return source.record
 
     def close(self) -> None:
+        self._closed.set()
         self._followed = None
         self.refresher.close()
         super().close()

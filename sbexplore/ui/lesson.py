@@ -17,6 +17,7 @@ import numpy as np
 
 from sbexplore.analysis.epochs import after_priming
 from sbexplore.analysis.health import health
+from sbexplore.ui.room import Reporter
 
 LESSON_PACE_S = 0.5  # seconds per epoch at least: 15 epochs take ~8 s, time to drag β or Pause
 
@@ -34,6 +35,9 @@ class Experiment:
     explain: str
     measure: Callable[[list[Any]], str] = field(repr=False, default=lambda runs: "")
     pace: float = LESSON_PACE_S
+    answer: str | None = None  # the right choice (None: the class's measurements decide)
+    score: Callable[[list[Any]], float] = field(repr=False, default=lambda runs: float("nan"))
+    score_label: str = ""  # what `score` measures, for the teacher's view
 
 
 def _rows(runs: list[Any]) -> list[tuple[Any, Any]]:
@@ -103,6 +107,34 @@ def _accuracy_and_backprops(runs: list[Any]) -> str:
                      for r in runs if len(r.metrics))
 
 
+def _late_mean(column: str, which: int = -1) -> Callable[[list[Any]], float]:
+    """The mean of `column` after priming in the `which`-th run (NaN if it has no epochs)."""
+    def score(runs: list[Any]) -> float:
+        rows = _rows(runs[which:][:1])
+        return float(rows[0][1][column].mean()) if rows else float("nan")
+    return score
+
+
+def _forward_ratio(runs: list[Any]) -> float:
+    n = [r.metrics["total_forwarded"].iloc[-1] for r in runs if len(r.metrics)]
+    return float(n[-1] / n[0]) if len(n) == 2 and n[0] else float("nan")
+
+
+def _first_keep(runs: list[Any]) -> float:
+    m = runs[0].metrics if runs else []
+    return float(m["keep_fraction"].iloc[0]) if len(m) else float("nan")
+
+
+def _sb_minus_uniform(runs: list[Any]) -> float:
+    acc = [r.metrics["test_accuracy"].iloc[-1] if len(r.metrics) else float("nan")
+           for r in runs[:2]]
+    return float(100 * (acc[0] - acc[1])) if len(acc) == 2 else float("nan")
+
+
+def _last_ratio(runs: list[Any]) -> float:
+    return float(health(runs[-1])["first"]) if runs else float("nan")
+
+
 LESSON = (
     Experiment(
         "beta", "1. How selective is β?",
@@ -114,7 +146,9 @@ LESSON = (
         "the keep fraction in the status line and the accuracy against <i>backprops</i>",
         "On average 1/(β+1) of the examples: β = 0 is traditional training, β = 2 keeps a "
         "third, β = 5 a sixth. Fewer backward passes make an epoch cheaper, but every example "
-        "still costs a forward pass to be ranked.", _keep_and_speed),
+        "still costs a forward pass to be ranked.", _keep_and_speed,
+        answer="about one in six", score=_late_mean("keep_fraction"),
+        score_label="keep fraction at β = 5 (1/6 = 0.17)"),
     Experiment(
         "mislabels", "2. What does SB do with wrong labels?",
         "20% of the labels are flipped. Will SB backprop mislabeled examples more often, as "
@@ -124,7 +158,9 @@ LESSON = (
         "the mislabel pick rate climbing above its dashed base rate, and the gallery "
         "<i>Mislabeled, most backpropped</i> filling up",
         "More often: a wrong label keeps a high loss however well the network learns, so SB "
-        "keeps picking it. Loss-based selection spends effort on noise.", _pick_rate),
+        "keeps picking it. Loss-based selection spends effort on noise.", _pick_rate,
+        answer="more often", score=_late_mean("mislabel_pick_rate"),
+        score_label="mislabel pick rate (their share of the data: 0.20)"),
     Experiment(
         "stale", "3. Stale-SB: reuse old losses",
         "With staleness 3, SB ranks examples by losses up to 3 epochs old and skips the "
@@ -135,7 +171,8 @@ LESSON = (
         "the forwarded count in the status line of each run (focus one, then the other)",
         "About a third (after priming): a fresh loss every third epoch is enough to rank most "
         "examples, and the saved forward passes are the largest cost left in plain SB.",
-        _forwards),
+        _forwards, answer="about a third", score=_forward_ratio,
+        score_label="selection forwards, staleness 3 ÷ staleness 1"),
     Experiment(
         "priming", "4. Why does SB prime?",
         "In the first epoch SB backprops every example. Why?",
@@ -144,7 +181,8 @@ LESSON = (
         "epoch 1's keep fraction (1.00) against the next epochs'",
         "With no loss history, every percentile is guesswork: SB first trains on everything "
         "until it has seen enough losses to rank them (the run's prime_examples).", _priming,
-        pace=1.0),
+        pace=1.0, answer="no losses seen yet to rank by", score=_first_keep,
+        score_label="keep fraction in epoch 1"),
     Experiment(
         "rivals", "5. SB against a random third and InfoBatch",
         "SB, a random third of each batch (uniform) and InfoBatch (it prunes some easy "
@@ -157,7 +195,9 @@ LESSON = (
         "SB and the random third spend about the same backprops; if SB is ahead, choosing by "
         "loss helped. InfoBatch spends more (it keeps every hard example and, at the end, "
         "everything). A fair comparison matches budgets: notebook 08 adds traditional training "
-        "given SB's budget, with its schedule ending there.", _accuracy_and_backprops),
+        "given SB's budget, with its schedule ending there.", _accuracy_and_backprops,
+        score=_sb_minus_uniform,
+        score_label="SB's final accuracy minus the random third's (points)"),
     Experiment(
         "health", "6. When does SB overshoot?",
         "Two SB runs differ only in their learning rate (0.01 and 0.05). Once selection starts, "
@@ -170,15 +210,18 @@ LESSON = (
         "on random batches takes steps the gradient ratio times larger. The ratio stays near 1 "
         "at a careful rate and jumps at a high one, where SB's accuracy can collapse after "
         "priming: the dashboard warns, and a lower rate (or longer priming) fixes it.",
-        _gradient_ratio),
+        _gradient_ratio, answer="it grows, more at the higher rate", score=_last_ratio,
+        score_label="gradient ratio at lr 0.05 when selection started"),
 )
 
 
 class ExperimentCard(w.VBox):
     """One experiment: question, prediction choice, Run preset button, the measured answer."""
 
-    def __init__(self, exp: Experiment, run_preset: Callable[[Experiment], list[Any]]):
+    def __init__(self, exp: Experiment, run_preset: Callable[[Experiment], list[Any]],
+                 reporter: Reporter | None = None):
         self.exp, self._run_preset, self.runs = exp, run_preset, []
+        self.reporter = reporter  # the teacher's view, when the app has one
         self.choice = w.RadioButtons(options=list(exp.choices), value=None,
                                      layout=w.Layout(width="auto"))
         self.button = w.Button(description="Run this experiment", icon="play", disabled=True,
@@ -195,6 +238,8 @@ class ExperimentCard(w.VBox):
 
     def run(self) -> list[Any]:
         """Start the preset's runs; the answer appears once all of them have ended."""
+        if self.reporter is not None and self.choice.value is not None:
+            self.reporter.predict(self.exp.key, self.choice.value)
         self.runs = [r for r in self._run_preset(self.exp) if r is not None]
         self.answer.value = (f"Running {len(self.runs)} run(s). Watch {self.exp.watch}."
                              if self.runs else "")
@@ -212,7 +257,10 @@ class ExperimentCard(w.VBox):
         return self.runs
 
     def reveal(self) -> None:
-        measured = self.exp.measure([r.run for r in self.runs])
+        runs = [r.record for r in self.runs]
+        measured = self.exp.measure(runs)
+        if self.reporter is not None:
+            self.reporter.result(self.exp.key, self.exp.score(runs))
         you = html.escape(self.choice.value or "nothing")
         self.answer.value = (f"You predicted <i>{you}</i>. {html.escape(self.exp.explain)}"
                              + (f"<br><b>Measured:</b> {html.escape(measured)}" if measured
@@ -220,11 +268,12 @@ class ExperimentCard(w.VBox):
 
 
 class Lesson(w.VBox):
-    """The lesson's experiments as cards; `run_preset(exp)` starts an experiment's runs."""
+    """The lesson's experiments as cards; `run_preset(exp)` starts an experiment's runs; a
+    `reporter` sends each prediction and measured score to the teacher's view."""
 
     def __init__(self, run_preset: Callable[[Experiment], list[Any]],
-                 experiments: tuple[Experiment, ...] = LESSON):
-        self.cards = [ExperimentCard(e, run_preset) for e in experiments]
+                 experiments: tuple[Experiment, ...] = LESSON, reporter: Reporter | None = None):
+        self.cards = [ExperimentCard(e, run_preset, reporter) for e in experiments]
         intro = w.HTML("<b>Lesson</b>: for each experiment, pick what you expect, then run it. "
                        "Runs are paced: drag β, Pause or train +1 epoch while they train.")
         super().__init__([intro, *self.cards], layout=w.Layout(width="360px"))
