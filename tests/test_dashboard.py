@@ -138,21 +138,23 @@ def test_running_the_cell_again_replaces_its_dashboard(tiny, monkeypatch):
 
     cfg = tiny.replace(epochs=5000)
     shown = start(cfg.replace(seed=1), save=False)
-    monkeypatch.setattr(cells, "current_cell_id", lambda: "cell-a")
+    monkeypatch.setattr(cells, "current_cell", lambda: ("cell-a", "run-1"))
     first = Dashboard(cfg, run=shown, start=True, save=False)
+    beside = Dashboard(cfg, start=True, save=False)  # the same execution: both stay
     own = first.current
-    monkeypatch.setattr(cells, "current_cell_id", lambda: "cell-b")
+    monkeypatch.setattr(cells, "current_cell", lambda: ("cell-b", "run-2"))
     elsewhere = Dashboard(cfg, start=True, save=False)
-    monkeypatch.setattr(cells, "current_cell_id", lambda: "cell-a")
+    monkeypatch.setattr(cells, "current_cell", lambda: ("cell-a", "run-3"))
+    assert beside.current.status == "running"
     try:
         with pytest.warns(UserWarning, match=r"ran again.*1 run\(s\) it started were stopped"):
             second = Dashboard(cfg, start=True, save=False)
-        assert own.join(30).status == "stopped"
+        assert own.join(30).status == "stopped" and beside.current.join(30).status == "stopped"
         assert first.refresher.thread.join(10) is None and not first.refresher.thread.is_alive()
         assert shown.status == "running" and elsewhere.current.status == "running"
         assert second.current.status == "running"
     finally:
-        for d in (first, elsewhere, second if "second" in locals() else first):
+        for d in (first, beside, elsewhere, second if "second" in locals() else first):
             d.stop_all()
             d.close()
         shown.stop()

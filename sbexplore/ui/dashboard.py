@@ -187,15 +187,15 @@ class Dashboard(w.VBox):
             self._after_first_view(c.status, self._add_next_figure)
         for source in ([] if run is None else run if isinstance(run, (list, tuple)) else [run]):
             self.attach(source)
-        self._replace(cells.claim(self))
+        for old in cells.claim(self):
+            self._replace(old)
         if start:
             self.start()
 
-    def _replace(self, old: Dashboard | None) -> None:
+    @staticmethod
+    def _replace(old: Dashboard) -> None:
         """The cell that made `old` ran again: stop the runs `old` started (its panel is gone
         from the page, they would train unseen) and close it; runs it only showed go on."""
-        if old is None:
-            return
         stopped = [r for r in old._started if r.status in ("created", "running", "paused")]
         for r in stopped:
             r.stop()
