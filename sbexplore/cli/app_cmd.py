@@ -80,8 +80,12 @@ def start_teacher(args: argparse.Namespace, folder: Path | None = None) -> tuple
         view = TeacherView(room, host=args.ip, port=port).start()
     except OSError as exc:
         raise UserError(f"--teacher-port={port} is not allowed: {exc.strerror}") from None
-    host = "localhost" if is_loopback(args.ip) else args.ip
-    return view, f"http://{host}:{view.port}/?token={view.token}"
+    return view, f"{base_url(args.ip, view.port)}?token={view.token}"
+
+
+def base_url(ip: str, port: int) -> str:
+    """The address to print for a server on `ip:port` (localhost for a loopback one)."""
+    return f"http://{'localhost' if is_loopback(ip) else ip}:{port}/"
 
 
 def is_loopback(ip: str) -> bool:
@@ -142,8 +146,7 @@ def main(args: argparse.Namespace) -> int:
     plan = None if args.students is None else class_plan(args.students, limits)
     pool = 1 if plan is None else plan["pool"]
     argv, token = voila_argv(args, app_notebook(), pool)
-    host = "localhost" if is_loopback(args.ip) else args.ip
-    url = f"http://{host}:{args.port}/" + (f"?token={token}" if token else "")
+    url = base_url(args.ip, args.port) + (f"?token={token}" if token else "")
     print(f"sbexplore app: {url}\n  each browser tab gets its own kernel: {limits.threads} "
           f"torch thread(s), at most {limits.max_runs} runs at once; {pool} kernel(s) kept "
           "pre-started (refilled as tabs take them). Ctrl-C stops the server.", flush=True)

@@ -68,10 +68,15 @@ def lesson_for(d: Dashboard, config: RunConfig = APP_CONFIG) -> Lesson:
     return Lesson(lambda exp: run_experiment(d, exp, config), reporter=reporter_from_env())
 
 
+def preheated() -> bool:
+    """Whether this kernel is one Voilà started before any student asked (the warm pool)."""
+    return os.environ.get("VOILA_PREHEAT") == "True"
+
+
 def preheated_viewer() -> Callable[[], None] | None:
-    """In a kernel Voilà started before any student asked (`sbexplore app --students`): a call
-    that blocks until a student's page takes this kernel. None elsewhere."""
-    if os.environ.get("VOILA_PREHEAT") != "True":
+    """In a kernel of the warm pool (`sbexplore app --students`): a call that blocks until a
+    student's page takes this kernel. None elsewhere."""
+    if not preheated():
         return None
     from voila.utils import wait_for_request
 
@@ -83,7 +88,7 @@ def build_app(limits: Limits | None = None) -> App:
     of the warm pool says in the server's log when it is ready for a student."""
     t0 = time.perf_counter()
     app = App(limits)
-    if os.environ.get("VOILA_PREHEAT") == "True":
+    if preheated():
         print(f"sbexplore app: a kernel is warm (pid {os.getpid()}, the app built in "
               f"{time.perf_counter() - t0:.1f} s)", file=sys.__stderr__, flush=True)
     return app

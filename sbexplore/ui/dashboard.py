@@ -196,7 +196,7 @@ class Dashboard(w.VBox):
     def _replace(old: Dashboard) -> None:
         """The cell that made `old` ran again: stop the runs `old` started (its panel is gone
         from the page, they would train unseen) and close it; runs it only showed go on."""
-        stopped = [r for r in old._started if r.status in ("created", "running", "paused")]
+        stopped = [r for r in old._started if not r.done]
         for r in stopped:
             r.stop()
         old.close()

@@ -107,10 +107,10 @@ def _accuracy_and_backprops(runs: list[Any]) -> str:
                      for r in runs if len(r.metrics))
 
 
-def _late_mean(column: str, which: int = -1) -> Callable[[list[Any]], float]:
-    """The mean of `column` after priming in the `which`-th run (NaN if it has no epochs)."""
+def _late_mean(column: str) -> Callable[[list[Any]], float]:
+    """The mean of `column` after priming in the last run (NaN if it has no epochs)."""
     def score(runs: list[Any]) -> float:
-        rows = _rows(runs[which:][:1])
+        rows = _rows(runs[-1:])
         return float(rows[0][1][column].mean()) if rows else float("nan")
     return score
 

@@ -12,6 +12,7 @@ import os
 import sqlite3
 import time
 import uuid
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -96,8 +97,6 @@ class Reporter:
         try:
             write(self.student, *args)
         except sqlite3.Error as exc:
-            import warnings
-
             warnings.warn(f"the class's store {self.room.path} refused a write: {exc}",
                           RuntimeWarning, stacklevel=3)
 
