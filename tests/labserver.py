@@ -65,3 +65,31 @@ def jupyterlab(root: Path, extra_args: tuple[str, ...] = (), env: dict | None = 
             proc.wait(15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextmanager
+def voila(notebook: Path, timeout: float = 90.0) -> Iterator[str]:
+    """Serve `notebook` with Voilà on 127.0.0.1 with a token; yields the page's URL."""
+    port, token = _free_port(), secrets.token_hex(16)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}",
+         "--Voila.ip=127.0.0.1", "--Voila.port_retries=0", f"--token={token}"],
+        env=kernel_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    t0 = time.time()
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/voila/static/voila.js", timeout=2)
+                break
+            except OSError:
+                if time.time() - t0 > timeout or proc.poll() is not None:
+                    raise RuntimeError(f"Voilà did not start within {timeout:.0f} s") from None
+                time.sleep(0.3)
+        yield f"{base}/?token={token}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -36,6 +36,7 @@ from sbexplore.ui import cells
 from sbexplore.ui.classroom import cap_message
 from sbexplore.ui.controls import Controls
 from sbexplore.ui.gallery import Gallery
+from sbexplore.ui.plot import Plot
 from sbexplore.ui.redraws import Redraws
 from sbexplore.ui.refresher import MAX_RATE, Refresher
 from sbexplore.ui.run_list import Entry, RunList
@@ -96,9 +97,8 @@ def _same(a: Any, b: Any) -> bool:
         return a == b
 
 
-def _widget(fig: go.Figure) -> go.FigureWidget:
-    fig.update_layout(**FIG_SIZE, margin=dict(l=60, r=10, t=TOP_MARGIN, b=50))
-    return go.FigureWidget(fig)
+def _figure(fig: go.Figure) -> go.Figure:
+    return fig.update_layout(**FIG_SIZE, margin=dict(l=60, r=10, t=TOP_MARGIN, b=50))
 
 
 # Views that change once per epoch redraw at most this often while runs train: short epochs
@@ -155,14 +155,11 @@ class Dashboard(w.VBox):
             "pick": lambda: live.mislabel_pick_rate([]),
             "curves": lambda: live.learning_curves([]),
         }
-        self._slots = {k: w.Box([w.HTML("<i style='color:#888'>loading the plot…</i>")],
-                                layout=w.Layout(min_width=f"{FIG_SIZE['width']}px",
-                                                min_height=f"{FIG_SIZE['height']}px"))
-                       for k in self._figure_builders}
-        self.rule_fig = self.hist_fig = self.pick_fig = self.curves_fig = None
-        if not lazy_figures:
-            for k in self._figure_builders:
-                self._add_figure(k)
+        self.plots = {k: Plot(lambda b=b: _figure(b()), lock=self._lock,
+                              layout=w.Layout(min_width=f"{FIG_SIZE['width']}px",
+                                              min_height=f"{FIG_SIZE['height']}px"),
+                              start=not lazy_figures)
+                      for k, b in self._figure_builders.items()}
         self.galleries = [Gallery("hardest"), Gallery("easiest"), Gallery("mislabeled")]
         c.start.on_click(lambda _: self.start())
         c.stop.on_click(lambda _: self.stop())
@@ -174,12 +171,12 @@ class Dashboard(w.VBox):
         for widget in (self.x_axis, self.y_axis, self.replay_epoch):
             widget.observe(lambda _: self._changed(), "value")
         super().__init__([
-            w.HBox([c, w.VBox([self._slots["rule"], self.replay_epoch])],
+            w.HBox([c, w.VBox([self.plots["rule"], self.replay_epoch])],
                    layout=w.Layout(flex_flow="row wrap")),  # narrow notebooks: rule below
             self.runs_list,
-            w.HBox([self._slots["hist"], self._slots["pick"]],
+            w.HBox([self.plots["hist"], self.plots["pick"]],
                    layout=w.Layout(flex_flow="row wrap")),
-            w.VBox([w.HBox([self.x_axis, self.y_axis]), self._slots["curves"]]),
+            w.VBox([w.HBox([self.x_axis, self.y_axis]), self.plots["curves"]]),
             *self.galleries,
         ])
         self.refresher = Refresher(self.refresh, self._busy, self._show_error, rate)
@@ -207,23 +204,30 @@ class Dashboard(w.VBox):
 
     # -- plots --------------------------------------------------------------------------
     # A page (Voilà) that opens four plotly FigureWidgets at once makes the browser load
-    # plotly's widget code four times in parallel; on a busy machine that exceeds anywidget's
-    # 2 s model start-up limit and the plots never update. `lazy_figures` adds them one after
-    # another, each once the previous one is shown.
-    def _add_figure(self, name: str) -> go.FigureWidget:
-        fig = _widget(self._figure_builders[name]())
+    # plotly's widget code four times in parallel; on a busy machine a plot can miss anywidget's
+    # 2 s start-up limit (`Plot` then starts it again). `lazy_figures` adds them one after
+    # another, each once the previous one rendered, so the first shows soonest.
+    rule_fig = property(lambda self: self.plots["rule"].figure)
+    hist_fig = property(lambda self: self.plots["hist"].figure)
+    pick_fig = property(lambda self: self.plots["pick"].figure)
+    curves_fig = property(lambda self: self.plots["curves"].figure)
+
+    def _add_next_figure(self) -> None:
+        missing = [p for p in self.plots.values() if p.figure is None]
+        if not missing:
+            return
+        plot = missing[0]
+        plot.start()
         with self._lock:
-            setattr(self, f"{name}_fig", fig)
-            self._slots[name].children = [fig]
             self.redraws.clear()
         if self.refresher is not None:
             self.refresher.poke()
-        return fig
 
-    def _add_next_figure(self) -> None:
-        missing = [k for k in self._figure_builders if getattr(self, f"{k}_fig") is None]
-        if missing:
-            self._after_first_view(self._add_figure(missing[0]), self._add_next_figure)
+        def then() -> None:  # a front-end that never answers: the next one anyway
+            plot.rendered.wait(FIRST_VIEW_FALLBACK_S)
+            if not self._closed.is_set():
+                self._add_next_figure()
+        threading.Thread(target=then, name="sbexplore-next-plot", daemon=True).start()
 
     def _after_first_view(self, widget: w.DOMWidget, then: Any) -> None:
         """Call `then()` once when a browser shows `widget` (or FIRST_VIEW_FALLBACK_S after a
@@ -395,6 +399,8 @@ class Dashboard(w.VBox):
         self._closed.set()
         self._followed = None
         self.refresher.close()
+        for plot in self.plots.values():
+            plot.close()
         super().close()
 
     # -- wiring ---------------------------------------------------------------------------

@@ -1,0 +1,176 @@
+"""A plot that can't miss its start: a box around a FigureWidget that starts it again when a
+browser shows it but the plot stops answering.
+
+plotly's FigureWidget is an anywidget, and anywidget gives the browser 2 s to load a widget's
+code (plotly's 4.6 MB bundle, sent and parsed once per plot). Eight plots opened at once on a
+busy machine miss it: some are drawn once and never update again, some are never drawn.
+
+A live FigureWidget answers every edit it draws with a layout delta carrying the edit's number
+(plotly's front-end sends it as `_js2py_widget_layoutDelta`, a name plotly's Python side does
+not listen to; `AnsweringFigure` does). So while the box is on screen and the kernel is free to
+hear answers (no cell running), an edit left unanswered for START_TIMEOUT_S means the plot is
+lost: it gets a fresh FigureWidget with the figure as it is now, one restart at a time in a
+kernel, so each gets the browser to itself.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as w
+import plotly.graph_objects as go
+import traitlets
+
+START_TIMEOUT_S = 8.0  # an edit unanswered this long (box on screen, kernel free): restart
+MAX_RESTARTS = 5  # in a row; then the box says so, until the plot answers or shows again
+POLL_S = 0.5
+_RESTARTS = threading.Lock()  # one restart at a time in a kernel: the browser parses one bundle
+LOADING = "<i style='color:#888'>loading the plot…</i>"
+
+
+class AnsweringFigure(go.FigureWidget):
+    """A FigureWidget that hears the browser's answer to each edit it drew."""
+
+    _js2py_widget_layoutDelta = traitlets.Dict(allow_none=True).tag(sync=True)
+
+
+class _Cells:
+    """Whether a cell is running in this kernel: the kernel hears a browser's answers only
+    between cells, so time spent in a cell does not count against a plot."""
+
+    def __init__(self) -> None:
+        self.running = False
+        self.ended = 0.0  # time.monotonic() when the last cell ended
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return
+        shell = get_ipython()
+        if shell is not None:
+            shell.events.register("pre_execute", self._pre)
+            shell.events.register("post_execute", self._post)
+
+    def _pre(self) -> None:
+        self.running = True
+
+    def _post(self) -> None:
+        self.running, self.ended = False, time.monotonic()
+
+
+_cells: _Cells | None = None
+
+
+def _kernel_cells() -> _Cells:
+    global _cells
+    if _cells is None:
+        _cells = _Cells()
+    return _cells
+
+
+class Plot(w.Box):
+    """Holds one FigureWidget (`figure`, None until `start()`) and starts it again, with the
+    figure it has then, when a browser shows the box but the plot stops answering its edits.
+    `lock`: held while the figure is swapped, so a redraw never writes to a closed one."""
+
+    figure: AnsweringFigure | None
+
+    def __init__(self, build: Callable[[], go.Figure], lock: Any = None,
+                 layout: w.Layout | None = None, start: bool = True,
+                 timeout_s: float = START_TIMEOUT_S):
+        super().__init__([w.HTML(LOADING)], **({} if layout is None else {"layout": layout}))
+        self.build, self.timeout_s = build, timeout_s
+        self._lock = lock if lock is not None else threading.RLock()
+        self._cells = _kernel_cells()
+        self.figure = None
+        self.starts = 0  # FigureWidgets made: 1 + restarts
+        self.rendered = threading.Event()  # the current figure was drawn in a browser
+        self._answered = -1  # the last edit number the current figure's browser answered
+        self._closed = threading.Event()
+        self._watch: threading.Thread | None = None
+        self._view_count = 0  # the front-end counts its views of this box
+        self.observe(self._on_view, "_view_count")
+        if start:
+            self.start()
+
+    def start(self) -> go.FigureWidget:
+        """Make the FigureWidget (once); it is watched from when a browser shows the box."""
+        with self._lock:
+            if self.figure is None:
+                self._swap(self.build())
+        self._maybe_watch()
+        return self.figure
+
+    def close(self) -> None:
+        self._closed.set()
+        with self._lock:
+            if self.figure is not None:
+                self.figure.close()
+        super().close()
+
+    # -- the watch -----------------------------------------------------------------------
+    def _swap(self, fig: go.Figure) -> None:
+        old, self.figure = self.figure, AnsweringFigure(fig)
+        self.starts += 1
+        self._answered = -1
+        self.rendered.clear()
+        self.figure.observe(self._on_answer, "_js2py_widget_layoutDelta")
+        self.children = [self.figure]
+        if old is not None:
+            old.close()
+
+    def _on_answer(self, change: dict) -> None:
+        if change["new"] is not None and change["owner"] is self.figure:
+            self._answered = max(self._answered, change["new"].get("layout_edit_id", -1))
+            self.rendered.set()
+
+    def _on_view(self, change: dict) -> None:
+        if change["new"]:
+            self._maybe_watch()
+
+    def _maybe_watch(self) -> None:
+        with self._lock:
+            if self._view_count and self.figure is not None and self._watch is None:
+                self._watch = threading.Thread(target=self._watch_answers, daemon=True,
+                                               name="sbexplore-plot-watch")
+                self._watch.start()
+
+    def lost(self, waiting: tuple[Any, int, float] | None, now: float
+             ) -> tuple[tuple[Any, int, float] | None, bool]:
+        """One look: the oldest unanswered edit being waited for (figure, edit number, since
+        when) and whether the plot is lost (an edit unanswered for `timeout_s` of free time)."""
+        fig, cells = self.figure, self._cells
+        if not self._view_count or cells.running or self._closed.is_set():
+            return None, False  # nobody looking, or the kernel can't hear answers now
+        sent = fig._last_layout_edit_id
+        if self.rendered.is_set() and self._answered >= sent:
+            return None, False
+        if waiting is None or waiting[0] is not fig or self._answered >= waiting[1]:
+            return (fig, sent, max(now, cells.ended)), False
+        return waiting, now - max(waiting[2], cells.ended) > self.timeout_s
+
+    def _watch_answers(self) -> None:
+        waiting, tries, gave_up_at = None, 0, None
+        while not self._closed.wait(POLL_S):
+            if gave_up_at is not None:  # until it answers, or the page is opened again
+                if not (self.rendered.is_set() or self._view_count != gave_up_at):
+                    continue
+                gave_up_at, tries = None, 0
+                self.children = [self.figure]
+            waiting, lost = self.lost(waiting, time.monotonic())
+            if not lost:
+                continue
+            with _RESTARTS:  # the next plot's restart waits until this one answered
+                if tries >= MAX_RESTARTS:
+                    gave_up_at = self._view_count
+                    self.children = [w.HTML(
+                        "<i style='color:#c00'>This plot stopped answering the browser "
+                        f"{tries + 1} times: reload the page.</i>"), self.figure]
+                    continue
+                with self._lock:
+                    self._swap(go.Figure(self.figure.to_dict()))
+                tries += 1
+                self.rendered.wait(self.timeout_s)
+            waiting = None
