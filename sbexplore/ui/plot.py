@@ -15,14 +15,18 @@ kernel, so each gets the browser to itself.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+import anywidget
 import ipywidgets as w
+import plotly
 import plotly.graph_objects as go
 import traitlets
+from plotly.basewidget import BaseFigureWidget
 
 START_TIMEOUT_S = 8.0  # an edit unanswered this long (box on screen, kernel free): restart
 MAX_RESTARTS = 5  # in a row; then the box says so, until the plot answers or shows again
@@ -31,10 +35,47 @@ _RESTARTS = threading.Lock()  # one restart at a time in a kernel: the browser p
 LOADING = "<i style='color:#888'>loading the plot…</i>"
 
 
-class AnsweringFigure(go.FigureWidget):
-    """A FigureWidget that hears the browser's answer to each edit it drew."""
+# plotly's widget code reaches a page once per kernel, through one `PlotlyCode` widget, and
+# every AnsweringFigure's own code is these few lines that wait for it: a FigureWidget sends the
+# whole 4.6 MB bundle with each plot (a dashboard's four plots: 20 MB through the kernel's
+# socket, four compilations in the browser).
+_KEY = json.dumps(f"__sbexplore_plotly_{plotly.__version__}")
+_FIGURE_ESM = f"""const key = {_KEY};
+async function code() {{
+  while (!globalThis[key]) await new Promise(r => setTimeout(r, 20));  // its widget is coming
+  return (await globalThis[key]).default;
+}}
+export default async () => (await code())();
+"""
 
+
+class PlotlyCode(anywidget.AnyWidget):
+    """Carries plotly's widget code to the page (never displayed; one per kernel)."""
+
+    _esm = f"""const key = {_KEY};
+globalThis[key] ??= import(URL.createObjectURL(new Blob([{json.dumps(str(BaseFigureWidget._esm))}],
+  {{type: "text/javascript"}}))).catch(e => {{ delete globalThis[key]; throw e; }});
+export default {{ render() {{}} }};
+"""
+
+
+_code: PlotlyCode | None = None
+_code_lock = threading.Lock()
+
+
+class AnsweringFigure(go.FigureWidget):
+    """A FigureWidget that hears the browser's answer to each edit it drew, and whose code
+    comes from the kernel's one `PlotlyCode` widget."""
+
+    _esm = _FIGURE_ESM
     _js2py_widget_layoutDelta = traitlets.Dict(allow_none=True).tag(sync=True)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        global _code
+        with _code_lock:
+            if _code is None:  # created first, so a page creates it before any plot
+                _code = PlotlyCode()
+        super().__init__(*args, **kwargs)
 
 
 class _Cells:
