@@ -214,3 +214,42 @@ def _teacher_sees_the_room(browser, teacher_url: str, student_url: str, students
     card.locator("button", has_text="Reveal").click()
     card.locator(".answer", has_text="about one in six").wait_for(timeout=10_000)
     assert "mean 0.1" in card.locator(".results").inner_text()  # keep fraction at β = 5
+
+
+KERNEL_ID_JS = ("() => JSON.parse(document.getElementById('jupyter-config-data').textContent)"
+                ".kernelId")
+
+
+def test_a_killed_kernel_recovers_on_reload_and_the_others_go_on(app_server, browser):
+    """A student's kernel dies mid-run (killed, as the OS would on memory pressure): the other
+    student's run goes on, the server stays up, and the first student's reload gets a fresh
+    kernel that trains."""
+    url, out, _ = app_server
+    opened = []
+    try:
+        opened, _ = _open_students(browser, url, STUDENTS)
+        a, b = opened
+        for page in opened:
+            page.locator(".widget-button", has_text="Start").click()
+        _wait_running(a)
+        sb = _wait_running(b)
+        killed = a.evaluate(KERNEL_ID_JS)
+        assert killed and killed != b.evaluate(KERNEL_ID_JS)
+        assert subprocess.run(["pkill", "-KILL", "-f", f"kernel-{killed}.json"]).returncode == 0
+        sb = _wait_running(b, sb)  # the other student's run goes on
+        _wait_running(b, sb)
+        t = time.time()
+        a.reload(wait_until="commit", timeout=120_000)
+        a.locator(".widget-button", has_text="Start").wait_for(timeout=120_000)
+        reload_s = time.time() - t
+        assert a.evaluate(KERNEL_ID_JS) != killed  # a fresh kernel
+        a.locator(".widget-button", has_text="Start").click()
+        _wait_running(a)
+        a.wait_for_function(f"() => ({LIVE_POINTS_JS})() > 0", timeout=60_000)
+        _wait_running(b, _wait_running(b))  # and b still trains
+        with urllib.request.urlopen(url, timeout=60) as resp:  # the server never restarted
+            assert resp.status == 200
+        print(f"\n[app] after its kernel was killed, a reload showed Start in {reload_s:.1f} s")
+    finally:
+        for page in opened:
+            page.close()
