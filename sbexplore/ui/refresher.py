@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 MAX_RATE = 5.0  # redraws per second at most
 MAX_DUTY = 0.05  # share of wall time the refresher may spend redrawing: training comes first
+PACED_DUTY = 0.5  # ...unless every live run is paced: it idles most of its time, views may use it
 MAX_PAUSE = 0.5  # ...but the views still move at least twice a second (a class of students on
 # one server: each tab gets its 2 changes a second, whatever the other kernels cost)
 
@@ -20,12 +21,14 @@ MAX_PAUSE = 0.5  # ...but the views still move at least twice a second (a class 
 class Refresher:
     """Calls `redraw()` every 1/rate s while `busy()` is true, then once more and sleeps.
 
-    Costly redraws stretch the pause so that redrawing takes about MAX_DUTY of the time (the
+    Costly redraws stretch the pause so that redrawing takes about `duty()` of the time (the
     views slow down, training does not), up to MAX_PAUSE; a poke cuts the pause short."""
 
     def __init__(self, redraw: Callable[[], None], busy: Callable[[], bool],
-                 on_error: Callable[[str], None], rate: float = MAX_RATE):
+                 on_error: Callable[[str], None], rate: float = MAX_RATE,
+                 duty: Callable[[], float] | None = None):
         self.redraw, self.busy, self.on_error = redraw, busy, on_error
+        self.duty = duty or (lambda: MAX_DUTY)  # the share of wall time redraws may take now
         self.interval = 1.0 / min(rate, MAX_RATE)
         self._wake = threading.Event()
         self._closed = threading.Event()
@@ -59,7 +62,7 @@ class Refresher:
                     break  # that was the final redraw of the finished runs
                 spent = time.perf_counter() - t0
                 self.cost = 0.8 * self.cost + 0.2 * spent if self.redraws > 1 else spent
-                pause = min(MAX_PAUSE, max(self.interval - spent, self.cost / MAX_DUTY - spent))
+                pause = min(MAX_PAUSE, max(self.interval - spent, self.cost / self.duty() - spent))
                 if self._wake.wait(pause):  # a user action: redraw now
                     self._wake.clear()
 

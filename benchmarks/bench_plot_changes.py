@@ -1,0 +1,89 @@
+"""Plot changes per second in each student's tab while k students train at once.
+
+`sbexplore app --students k` (a warm pool); k headless Chromium tabs open it, each sets a long
+run (2,000 epochs) and clicks Start: the app's paced lesson run (0.5 s per epoch). Once every
+tab trains, each page samples its plots 10 times a second for `--seconds` and counts the samples
+in which some plot's drawing changed; the goal is >= 2 changes per second in every tab.
+
+    python -m benchmarks.bench_plot_changes [--students 1 2 4 8] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+
+from benchmarks.bench_warm_tabs import CHROMIUM, _server
+from benchmarks.common import hardware
+
+# every 100 ms: did any plot's drawn paths change since the last sample?
+SAMPLE_JS = """() => {
+    const sig = () => [...document.querySelectorAll('.js-plotly-plot path')]
+        .map(p => p.getAttribute('d')).join('|');
+    window.__changes = 0; let last = sig();
+    window.__sampler = setInterval(() => { const s = sig();
+        if (s !== last) { window.__changes++; last = s; } }, 100);
+}"""
+BACKGROUND_FLAGS = ("--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                    "--disable-backgrounding-occluded-windows")
+RUNNING_JS = """() => [...document.querySelectorAll('.widget-html-content')]
+    .some(e => /running · epoch [1-9]/.test(e.innerText))"""
+
+
+def changes_per_tab(url: str, k: int, seconds: float) -> list[float]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            # each student's tab is in front on their own screen: no background-tab throttling
+            *BACKGROUND_FLAGS])
+        pages = []
+        for _ in range(k):
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            page.goto(url, wait_until="commit", timeout=300_000)
+            pages.append(page)
+        for page in pages:
+            page.locator(".widget-button", has_text="Start").wait_for(timeout=300_000)
+            epochs = page.locator(".widget-text", has_text="epochs").locator("input")
+            epochs.fill("2000")
+            epochs.press("Enter")
+        for page in pages:
+            page.locator(".widget-button", has_text="Start").click()
+        for page in pages:
+            page.wait_for_function(RUNNING_JS, timeout=300_000)
+            page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot')"
+                                   ".length >= 4", timeout=300_000)
+        for page in pages:
+            page.evaluate(SAMPLE_JS)
+        time.sleep(seconds)  # the measurement window
+        rates = [page.evaluate("() => window.__changes") / seconds for page in pages]
+        browser.close()
+    return rates
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--students", type=int, nargs="+", default=[1, 2, 4, 8])
+    ap.add_argument("--seconds", type=float, default=10.0)
+    a = ap.parse_args()
+    print(f"# {hardware()}\n| students training at once | plot changes per second per tab "
+          "(min / median / max) | tabs with >= 2 |\n|---|---|---|", flush=True)
+    for k in a.students:
+        with tempfile.TemporaryDirectory() as cwd:
+            proc, _, url = _server([sys.executable, "-m", "sbexplore", "app",
+                                    f"--students={k}"], cwd, k)
+            try:
+                r = changes_per_tab(url, k, a.seconds)
+            finally:
+                proc.terminate()
+                proc.wait(30)
+        print(f"| {k} | {min(r):.1f} / {statistics.median(r):.1f} / {max(r):.1f} | "
+              f"{sum(x >= 2 for x in r)} of {k} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
