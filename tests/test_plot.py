@@ -29,7 +29,7 @@ def test_a_plot_nobody_looks_at_is_never_restarted():
 
 def test_a_plot_whose_browser_answers_every_edit_stays():
     p = _plot()
-    p._view_count = 1
+    p._view_count = 1  # a browser shows it
     for k in range(8):
         p.figure.layout.title.text = f"tick {k}"
         _answer(p)
@@ -41,7 +41,7 @@ def test_a_plot_whose_browser_answers_every_edit_stays():
 def test_an_unanswered_plot_is_restarted_with_its_current_figure():
     p = _plot()
     first = p.figure
-    p._view_count = 1  # shown, but never drawn (anywidget gave up on it)
+    p._view_count = 1  # a browser shows it  # shown, but never drawn (anywidget gave up on it)
     first.layout.title.text = "tick 7"
     assert wait_until(lambda: p.starts == 2, 5.0)
     assert p.figure is not first and p.children == (p.figure,)
@@ -54,7 +54,7 @@ def test_an_unanswered_plot_is_restarted_with_its_current_figure():
 def test_time_in_a_running_cell_does_not_count(monkeypatch):
     p = _plot()
     monkeypatch.setattr(p._cells, "running", True)  # the kernel can't hear answers now
-    p._view_count = 1
+    p._view_count = 1  # a browser shows it
     p.figure.layout.title.text = "edited"
     assert not wait_until(lambda: p.starts > 1, 2.0)
     monkeypatch.setattr(p._cells, "running", False)
@@ -65,7 +65,7 @@ def test_time_in_a_running_cell_does_not_count(monkeypatch):
 def test_a_plot_that_never_answers_says_so_until_it_is_shown_again(monkeypatch):
     monkeypatch.setattr(plot_module, "MAX_RESTARTS", 1)
     p = _plot(timeout_s=0.3)
-    p._view_count = 1
+    p._view_count = 1  # a browser shows it
     p.figure.layout.title.text = "edited"
     assert wait_until(lambda: "reload the page" in getattr(p.children[0], "value", ""), 10)
     assert p.starts == 2 and p.children[1] is p.figure  # the plot stays, under the note

@@ -36,7 +36,7 @@ from sbexplore.ui import cells
 from sbexplore.ui.classroom import cap_message
 from sbexplore.ui.controls import Controls
 from sbexplore.ui.gallery import Gallery
-from sbexplore.ui.plot import Plot
+from sbexplore.ui.plot import Plot, count_views
 from sbexplore.ui.redraws import Redraws
 from sbexplore.ui.refresher import MAX_DUTY, MAX_RATE, PACED_DUTY, Refresher
 from sbexplore.ui.run_list import Entry, RunList
@@ -238,11 +238,11 @@ class Dashboard(w.VBox):
 
         def fire(*_: Any) -> None:
             if once.acquire(blocking=False):
-                widget.unobserve(seen, "_view_count")
+                stop()
                 then()
 
-        def seen(change: dict) -> None:
-            if change["new"]:
+        def seen(count: int) -> None:
+            if count:
                 fire()
 
         def fallback() -> None:
@@ -253,8 +253,7 @@ class Dashboard(w.VBox):
             if not once.locked() and not self._closed.wait(FIRST_VIEW_FALLBACK_S):
                 fire()
 
-        widget._view_count = 0  # the front-end counts its views of this widget
-        widget.observe(seen, "_view_count")
+        stop = count_views(widget, seen)
         threading.Thread(target=fallback, name="sbexplore-first-view", daemon=True).start()
 
     # -- runs ---------------------------------------------------------------------------

@@ -49,6 +49,17 @@ export default async () => (await code())();
 """
 
 
+def count_views(widget: w.DOMWidget, on_change: Callable[[int], None]) -> Callable[[], None]:
+    """Have the front-end count its views of `widget` and call `on_change(count)` when the
+    count changes; returns the function that stops the calls."""
+    def changed(change: dict) -> None:
+        on_change(int(change["new"] or 0))
+
+    widget._view_count = 0
+    widget.observe(changed, "_view_count")
+    return lambda: widget.unobserve(changed, "_view_count")
+
+
 class PlotlyCode(anywidget.AnyWidget):
     """Carries plotly's widget code to the page (never displayed; one per kernel)."""
 
@@ -131,8 +142,8 @@ class Plot(w.Box):
         self._answered = -1  # the last edit number the current figure's browser answered
         self._closed = threading.Event()
         self._watch: threading.Thread | None = None
-        self._view_count = 0  # the front-end counts its views of this box
-        self.observe(self._on_view, "_view_count")
+        self.views = 0  # the box's views in browsers now
+        count_views(self, self._on_view)
         if start:
             self.start()
 
@@ -167,13 +178,14 @@ class Plot(w.Box):
             self._answered = max(self._answered, change["new"].get("layout_edit_id", -1))
             self.rendered.set()
 
-    def _on_view(self, change: dict) -> None:
-        if change["new"]:
+    def _on_view(self, count: int) -> None:
+        self.views = count
+        if count:
             self._maybe_watch()
 
     def _maybe_watch(self) -> None:
         with self._lock:
-            if self._view_count and self.figure is not None and self._watch is None:
+            if self.views and self.figure is not None and self._watch is None:
                 self._watch = threading.Thread(target=self._watch_answers, daemon=True,
                                                name="sbexplore-plot-watch")
                 self._watch.start()
@@ -183,7 +195,7 @@ class Plot(w.Box):
         """One look: the oldest unanswered edit being waited for (figure, edit number, since
         when) and whether the plot is lost (an edit unanswered for `timeout_s` of free time)."""
         fig, cells = self.figure, self._cells
-        if not self._view_count or cells.running or self._closed.is_set():
+        if not self.views or cells.running or self._closed.is_set():
             return None, False  # nobody looking, or the kernel can't hear answers now
         sent = fig._last_layout_edit_id
         if self.rendered.is_set() and self._answered >= sent:
@@ -196,7 +208,7 @@ class Plot(w.Box):
         waiting, tries, gave_up_at = None, 0, None
         while not self._closed.wait(POLL_S):
             if gave_up_at is not None:  # until it answers, or the page is opened again
-                if not (self.rendered.is_set() or self._view_count != gave_up_at):
+                if not (self.rendered.is_set() or self.views != gave_up_at):
                     continue
                 gave_up_at, tries = None, 0
                 self.children = [self.figure]
@@ -205,7 +217,7 @@ class Plot(w.Box):
                 continue
             with _RESTARTS:  # the next plot's restart waits until this one answered
                 if tries >= MAX_RESTARTS:
-                    gave_up_at = self._view_count
+                    gave_up_at = self.views
                     self.children = [w.HTML(
                         "<i style='color:#c00'>This plot stopped answering the browser "
                         f"{tries + 1} times: reload the page.</i>"), self.figure]
