@@ -25,7 +25,7 @@ SETUP = """
 import json, statistics, time
 import sbexplore as sb
 from sbexplore.ui import Dashboard, refresher
-refresher.MAX_DUTY = {duty}  # the refresher's CPU budget (1.0: a fixed 5 Hz)
+refresher.FULL_SPEED = refresher.Budget({duty}, refresher.FULL_SPEED.max_pause)  # 1.0: 5 Hz
 cfg = sb.RunConfig(dataset={dataset!r}, data_root={root!r}, train_subset={subset}, model="cnn",
                    policy="sb", beta=2.0, epochs={epochs}, device="cpu")
 sb.train(cfg.replace(epochs=1))  # warm-up: data decode, allocator, kernels

@@ -38,7 +38,7 @@ from sbexplore.ui.controls import Controls
 from sbexplore.ui.gallery import Gallery
 from sbexplore.ui.plot import Plot, count_views
 from sbexplore.ui.redraws import Redraws
-from sbexplore.ui.refresher import MAX_DUTY, MAX_RATE, PACED_DUTY, Refresher
+from sbexplore.ui.refresher import MAX_RATE, Refresher
 from sbexplore.ui.run_list import Entry, RunList
 
 FIG_SIZE = dict(width=520, height=360)
@@ -179,9 +179,9 @@ class Dashboard(w.VBox):
             w.VBox([w.HBox([self.x_axis, self.y_axis]), self.plots["curves"]]),
             *self.galleries,
         ])
-        self._duty = MAX_DUTY  # PACED_DUTY while every live run is paced (set by refresh)
+        self._paced = False  # every live run is paced (set by refresh): the refresher's budget
         self.refresher = Refresher(self.refresh, self._busy, self._show_error, rate,
-                                   duty=lambda: self._duty)
+                                   paced=lambda: self._paced)
         if lazy_figures:  # once the panel shows in a browser, add the plots one at a time
             self._after_first_view(c.status, self._add_next_figure)
         for source in ([] if run is None else run if isinstance(run, (list, tuple)) else [run]):
@@ -462,7 +462,7 @@ class Dashboard(w.VBox):
             visible = [(e, snap if e is focus else e.snapshot(None if e.live else epoch))
                        for e in self.runs_list.visible]
             live_paces = [s.pace for e, s in visible if e.active]
-            self._duty = PACED_DUTY if live_paces and min(live_paces) > 0 else MAX_DUTY
+            self._paced = bool(live_paces) and min(live_paces) > 0
             drew = self.redraws.due("status", (id(focus), snap.status, snap.candidate_batches,
                                                snap.epoch, len(snap.metrics)))
             if drew:

@@ -42,7 +42,10 @@ LOADING = "<i style='color:#888'>loading the plot…</i>"
 _KEY = json.dumps(f"__sbexplore_plotly_{plotly.__version__}")
 _FIGURE_ESM = f"""const key = {_KEY};
 async function code() {{
-  while (!globalThis[key]) await new Promise(r => setTimeout(r, 20));  // its widget is coming
+  for (let waited = 0; !globalThis[key]; waited += 20) {{  // its widget is on its way
+    if (waited > 60000) throw new Error("sbexplore: plotly's code never reached this page");
+    await new Promise(r => setTimeout(r, 20));
+  }}
   return (await globalThis[key]).default;
 }}
 export default async () => (await code())();
@@ -84,7 +87,7 @@ class AnsweringFigure(go.FigureWidget):
     def __init__(self, *args: Any, **kwargs: Any):
         global _code
         with _code_lock:
-            if _code is None:  # created first, so a page creates it before any plot
+            if _code is None or _code.comm is None:  # first (a page then makes it first)
                 _code = PlotlyCode()
         super().__init__(*args, **kwargs)
 

@@ -10,25 +10,38 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 
 MAX_RATE = 5.0  # redraws per second at most
-MAX_DUTY = 0.05  # share of wall time the refresher may spend redrawing: training comes first
-PACED_DUTY = 0.5  # ...unless every live run is paced: it idles most of its time, views may use it
-MAX_PAUSE = 0.5  # ...but the views still move at least twice a second (a class of students on
-# one server: each tab gets its 2 changes a second, whatever the other kernels cost)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The share of wall time redraws may take, and the longest pause between two redraws."""
+
+    duty: float
+    max_pause: float
+
+
+# a run at full speed: training comes first, yet the views move at least once a second
+FULL_SPEED = Budget(duty=0.05, max_pause=1.0)
+# every live run paced: it idles most of each epoch, so the views may use that time, and move at
+# least twice a second (a class on one server: each tab, whatever the other kernels cost)
+PACED = Budget(duty=0.5, max_pause=0.5)
 
 
 class Refresher:
     """Calls `redraw()` every 1/rate s while `busy()` is true, then once more and sleeps.
 
-    Costly redraws stretch the pause so that redrawing takes about `duty()` of the time (the
-    views slow down, training does not), up to MAX_PAUSE; a poke cuts the pause short."""
+    Costly redraws stretch the pause so that redrawing takes about the budget's share of the
+    time (the views slow down, training does not), up to its longest pause; a poke cuts the
+    pause short. `paced()`: whether every live run is paced now (PACED, else FULL_SPEED)."""
 
     def __init__(self, redraw: Callable[[], None], busy: Callable[[], bool],
                  on_error: Callable[[str], None], rate: float = MAX_RATE,
-                 duty: Callable[[], float] | None = None):
+                 paced: Callable[[], bool] | None = None):
         self.redraw, self.busy, self.on_error = redraw, busy, on_error
-        self.duty = duty or (lambda: MAX_DUTY)  # the share of wall time redraws may take now
+        self.paced = paced or (lambda: False)
         self.interval = 1.0 / min(rate, MAX_RATE)
         self._wake = threading.Event()
         self._closed = threading.Event()
@@ -62,7 +75,8 @@ class Refresher:
                     break  # that was the final redraw of the finished runs
                 spent = time.perf_counter() - t0
                 self.cost = 0.8 * self.cost + 0.2 * spent if self.redraws > 1 else spent
-                pause = min(MAX_PAUSE, max(self.interval - spent, self.cost / self.duty() - spent))
+                b = PACED if self.paced() else FULL_SPEED
+                pause = min(b.max_pause, max(self.interval - spent, self.cost / b.duty - spent))
                 if self._wake.wait(pause):  # a user action: redraw now
                     self._wake.clear()
 
