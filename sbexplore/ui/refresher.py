@@ -27,7 +27,7 @@ class Budget:
 FULL_SPEED = Budget(duty=0.05, max_pause=1.0)
 # every live run paced: it idles most of each epoch, so the views may use that time, and move at
 # least twice a second (a class on one server: each tab, whatever the other kernels cost)
-PACED = Budget(duty=0.5, max_pause=0.5)
+PACED = Budget(duty=0.15, max_pause=0.5)
 
 
 class Refresher:
