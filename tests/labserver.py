@@ -47,18 +47,24 @@ def jupyterlab(root: Path, extra_args: tuple[str, ...] = (), env: dict | None = 
              **(env or {})}, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
+    with _served(proc, f"{base}/api/status?token={token}", "JupyterLab", timeout):
+        yield base, token
+
+
+@contextmanager
+def _served(proc: subprocess.Popen, probe: str, name: str, timeout: float) -> Iterator[None]:
+    """Wait until `probe` answers (or fail after `timeout` s), then stop `proc` afterwards."""
     t0 = time.time()
     try:
         while True:
             try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                urllib.request.urlopen(probe, timeout=2)
                 break
             except OSError:
                 if time.time() - t0 > timeout or proc.poll() is not None:
-                    raise RuntimeError(
-                        f"JupyterLab did not start within {timeout:.0f} s") from None
+                    raise RuntimeError(f"{name} did not start within {timeout:.0f} s") from None
                 time.sleep(0.3)
-        yield base, token
+        yield
     finally:
         proc.terminate()
         try:
@@ -76,20 +82,5 @@ def voila(notebook: Path, timeout: float = 90.0) -> Iterator[str]:
          "--Voila.ip=127.0.0.1", "--Voila.port_retries=0", f"--token={token}"],
         env=kernel_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    t0 = time.time()
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/voila/static/voila.js", timeout=2)
-                break
-            except OSError:
-                if time.time() - t0 > timeout or proc.poll() is not None:
-                    raise RuntimeError(f"Voilà did not start within {timeout:.0f} s") from None
-                time.sleep(0.3)
+    with _served(proc, f"{base}/voila/static/voila.js", "Voilà", timeout):
         yield f"{base}/?token={token}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()

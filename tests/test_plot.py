@@ -75,3 +75,15 @@ def test_a_plot_that_never_answers_says_so_until_it_is_shown_again(monkeypatch):
     _answer(p)
     assert wait_until(lambda: p.children == (p.figure,), 5.0)
     p.close()
+
+
+def test_an_answer_under_plotlys_own_name_counts_too():
+    p = _plot()
+    p._view_count = 1
+    for k in range(4):
+        p.figure.layout.title.text = f"tick {k}"
+        p.figure._js2py_layoutDelta = {"layout_delta": {},
+                                       "layout_edit_id": p.figure._last_layout_edit_id}
+        assert not wait_until(lambda: p.starts > 1, 0.3)
+    assert p.rendered.is_set() and p.starts == 1
+    p.close()

@@ -171,7 +171,9 @@ class Plot(w.Box):
         self.starts += 1
         self._answered = -1
         self.rendered.clear()
-        self.figure.observe(self._on_answer, "_js2py_widget_layoutDelta")
+        # the name plotly's front-end sends now, and the one its Python side expects (if a
+        # plotly release makes them agree, the answers still count)
+        self.figure.observe(self._on_answer, ["_js2py_widget_layoutDelta", "_js2py_layoutDelta"])
         self.children = [self.figure]
         if old is not None:
             old.close()
