@@ -13,16 +13,11 @@ import urllib.error
 import urllib.request
 
 import pytest
+from labserver import _free_port
 from nbexec import kernel_env
 
 STATUS_JS = """(page) => [...document.querySelectorAll('.widget-html-content')]
     .map(e => e.innerText).find(t => t.includes('candidate batches')) || ''"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _listening(port: int) -> bool:

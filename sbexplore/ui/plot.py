@@ -64,13 +64,18 @@ def count_views(widget: w.DOMWidget, on_change: Callable[[int], None]) -> Callab
 
 
 class PlotlyCode(anywidget.AnyWidget):
-    """Carries plotly's widget code to the page (never displayed; one per kernel)."""
+    """Carries plotly's widget code to the page (never displayed; one per kernel). Its code,
+    plotly's bundle in a 5 MB string, is built when the first one is made, not at import."""
 
-    _esm = f"""const key = {_KEY};
-globalThis[key] ??= import(URL.createObjectURL(new Blob([{json.dumps(str(BaseFigureWidget._esm))}],
-  {{type: "text/javascript"}}))).catch(e => {{ delete globalThis[key]; throw e; }});
+    def __init__(self, **kwargs: Any):
+        if "_esm" not in PlotlyCode.__dict__:
+            bundle = json.dumps(str(BaseFigureWidget._esm))
+            PlotlyCode._esm = f"""const key = {_KEY};
+globalThis[key] ??= import(URL.createObjectURL(new Blob([{bundle}], {{type: "text/javascript"}})))
+  .catch(e => {{ delete globalThis[key]; throw e; }});
 export default {{ render() {{}} }};
 """
+        super().__init__(**kwargs)
 
 
 _code: PlotlyCode | None = None
