@@ -87,3 +87,55 @@ def test_an_answer_under_plotlys_own_name_counts_too():
         assert not wait_until(lambda: p.starts > 1, 0.3)
     assert p.rendered.is_set() and p.starts == 1
     p.close()
+
+
+def test_edits_wait_for_the_browser_to_draw_the_last_one(monkeypatch):
+    p = _plot(timeout_s=60)
+    p.figure.layout.title.text = "tick 1"
+    assert p.caught_up()  # nobody shows it: every edit goes out
+    p._view_count = 1  # a browser shows it, and has not drawn tick 1 yet
+    assert not p.caught_up(now=100.0)
+    assert not p.caught_up(now=100.0 + plot_module.AHEAD_S - 0.1)
+    assert p.caught_up(now=100.0 + plot_module.AHEAD_S)  # silent too long: send anyway
+    _answer(p)
+    assert p.caught_up()
+    p.figure.layout.title.text = "tick 2"
+    assert not p.caught_up()
+    monkeypatch.setattr(p._cells, "running", True)  # the kernel can't hear answers now
+    assert p.caught_up()
+    p.close()
+
+
+def test_a_dashboard_sends_a_slow_browser_the_latest_figure_not_a_queue(tiny, monkeypatch):
+    from sbexplore.ui import Dashboard
+
+    monkeypatch.setattr(plot_module, "AHEAD_S", 60.0)  # only an answer lets an edit go out
+    d = Dashboard(tiny.replace(epochs=500))
+    hist = d.plots["hist"]
+    hist.timeout_s = 600.0  # and no restart in this test
+    hist._view_count = 1  # a browser shows the histogram, and draws nothing until told below
+
+    def redraw_after_a_new_batch() -> None:
+        n = run.snapshot()["candidate_batches"]
+        assert wait_until(lambda: run.snapshot()["candidate_batches"] > n, 10)
+        d.refresh()
+
+    try:
+        d.controls.start.click()
+        run = d.current
+        first = hist.figure._last_layout_edit_id
+        for _ in range(6):
+            redraw_after_a_new_batch()
+        sent = hist.figure._last_layout_edit_id - first
+        assert sent <= 1, f"{sent} edits queued for a browser that drew none"
+        _answer(hist)  # it drew them: the next redraw sends the latest
+        redraw_after_a_new_batch()
+        assert hist.figure._last_layout_edit_id > first + sent
+        before = hist.figure._last_layout_edit_id  # unanswered from here on
+        d.controls.stop.click()
+        run.join(30)
+        d.refresh()  # no live run left: the final redraw reaches every view, answered or not
+        assert hist.figure._last_layout_edit_id > before
+    finally:
+        d.stop_all()
+        d.close()

@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,13 +112,13 @@ def test_every_readme_block_runs_in_order(workdir, monkeypatch, capsys):
             if b.skip:
                 log.append(f"SKIPPED {where}: {b.skip}")
                 continue
-            code = b.code
+            code, t0 = b.code, time.perf_counter()
             for old, new in b.subs:
                 assert old in code, f"{where}: marker text {old!r} is not in the block"
                 code = code.replace(old, new)
             if b.lang == "python":
                 exec(compile(code, where, "exec"), namespace)  # noqa: S102 - the README's code
-                log.append(f"ran {where}: python block")
+                log.append(f"ran {where}: python block ({time.perf_counter() - t0:.0f} s)")
                 continue
             for command in shell_commands(code):
                 parts, notes = _runnable(command)
@@ -127,7 +128,8 @@ def test_every_readme_block_runs_in_order(workdir, monkeypatch, capsys):
                                        capture_output=True, timeout=600)
                     assert p.returncode == 0, (f"{where}: `{part}` exited {p.returncode}\n"
                                                f"{p.stdout[-2000:]}\n{p.stderr[-3000:]}")
-                    log.append(f"ran {where}: {part}")
+                    log.append(f"ran {where}: {part} ({time.perf_counter() - t0:.0f} s)")
+                    t0 = time.perf_counter()
     finally:
         _close(namespace)
         with capsys.disabled():

@@ -179,9 +179,9 @@ class Dashboard(w.VBox):
             w.VBox([w.HBox([self.x_axis, self.y_axis]), self.plots["curves"]]),
             *self.galleries,
         ])
-        self._paced = False  # every live run is paced (set by refresh): the refresher's budget
+        self._paces: list[float] = []  # the shown live runs' paces (set by refresh)
         self.refresher = Refresher(self.refresh, self._busy, self._show_error, rate,
-                                   paced=lambda: self._paced)
+                                   paced=lambda: bool(self._paces) and min(self._paces) > 0)
         if lazy_figures:  # once the panel shows in a browser, add the plots one at a time
             self._after_first_view(c.status, self._add_next_figure)
         for source in ([] if run is None else run if isinstance(run, (list, tuple)) else [run]):
@@ -461,21 +461,20 @@ class Dashboard(w.VBox):
             snap = focus.snapshot(epoch)
             visible = [(e, snap if e is focus else e.snapshot(None if e.live else epoch))
                        for e in self.runs_list.visible]
-            live_paces = [s.pace for e, s in visible if e.active]
-            self._paced = bool(live_paces) and min(live_paces) > 0
+            self._paces = [s.pace for e, s in visible if e.active]
             drew = self.redraws.due("status", (id(focus), snap.status, snap.candidate_batches,
                                                snap.epoch, len(snap.metrics)))
             if drew:
                 self._draw_status(focus, snap)
             # per candidate batch: the rule and the histogram of the focused run
             batch = (id(focus), snap.candidate_batches, snap.beta, snap.status, snap.epoch)
-            if self.rule_fig is not None and self.redraws.due("rule", batch):
+            if self._ready("rule") and self.redraws.due("rule", batch):
                 args = live.rule_args(snap)
                 if not update_traces(self.rule_fig, live.rule_traces(*args),
                                      live.rule_title(args[0])):
                     sync_figure(self.rule_fig, live.selection_rule(*args))
                 drew = True
-            if self.hist_fig is not None and self.redraws.due("hist", batch):
+            if self._ready("hist") and self.redraws.due("hist", batch):
                 counts, edges, what = live.histogram_counts(snap)
                 if not update_traces(self.hist_fig, live.histogram_traces(counts, edges),
                                      live.histogram_title(snap.name, what)):
@@ -485,7 +484,7 @@ class Dashboard(w.VBox):
             x, y = self.x_axis.value, self.y_axis.value
             statuses = tuple((id(e), s.status) for e, s in visible)
             epochs = tuple((id(e), len(s.metrics)) for e, s in visible)
-            if self.curves_fig is not None and self.pick_fig is not None and \
+            if self._ready("curves") and self._ready("pick") and \
                     self.redraws.due("curves", epochs, (x, y, statuses)):
                 self._draw_curves(visible, x, y)
                 drew = True
@@ -496,6 +495,13 @@ class Dashboard(w.VBox):
                 drew = True
             self.runs_list.refresh_states()
             return drew
+
+    def _ready(self, view: str) -> bool:
+        """The view's plot exists and, while a shown run is live, its browser drew the last
+        edit (`Plot.caught_up`): a view skipped now redraws, with the latest data, at a later
+        check. Once no shown run is live, the final redraw draws every view."""
+        plot = self.plots[view]
+        return plot.figure is not None and (not self._paces or plot.caught_up())
 
     def _draw_curves(self, visible: list[tuple[Entry, Snapshot]], x: str, y: str) -> None:
         snaps, colors = [s for _, s in visible], [e.color for e, _ in visible]

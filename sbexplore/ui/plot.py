@@ -11,6 +11,10 @@ not listen to; `AnsweringFigure` does). So while the box is on screen and the ke
 hear answers (no cell running), an edit left unanswered for START_TIMEOUT_S means the plot is
 lost: it gets a fresh FigureWidget with the figure as it is now, one restart at a time in a
 kernel, so each gets the browser to itself.
+
+The same answers pace the edits: a redraw skips a plot whose browser has not drawn its last
+edit yet (`caught_up`), so a slow browser gets the latest figure when it is ready instead of a
+growing queue of stale ones, which would also hold up the clicks and status lines behind them.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import traitlets
 from plotly.basewidget import BaseFigureWidget
 
 START_TIMEOUT_S = 8.0  # an edit unanswered this long (box on screen, kernel free): restart
+AHEAD_S = 2.0  # a new edit waits for the browser to draw the last one, at most this long
 MAX_RESTARTS = 5  # in a row; then the box says so, until the plot answers or shows again
 POLL_S = 0.5
 _RESTARTS = threading.Lock()  # one restart at a time in a kernel: the browser parses one bundle
@@ -148,6 +153,7 @@ class Plot(w.Box):
         self.starts = 0  # FigureWidgets made: 1 + restarts
         self.rendered = threading.Event()  # the current figure was drawn in a browser
         self._answered = -1  # the last edit number the current figure's browser answered
+        self._behind: tuple[Any, int, float] | None = None  # (figure, edit, first seen behind)
         self._closed = threading.Event()
         self._watch: threading.Thread | None = None
         self.views = 0  # the box's views in browsers now
@@ -162,6 +168,21 @@ class Plot(w.Box):
                 self._swap(self.build())
         self._maybe_watch()
         return self.figure
+
+    def caught_up(self, now: float | None = None) -> bool:
+        """Whether to send the next edit now: nobody shows the plot, a cell is running (the
+        kernel can't hear answers then), the browser drew the last edit, or it has not answered
+        it for AHEAD_S (a lost plot is the watch's business)."""
+        fig = self.figure
+        if fig is None or not self.views or self._cells.running:
+            return True
+        sent = fig._last_layout_edit_id
+        if self._answered >= sent:
+            return True
+        now = time.monotonic() if now is None else now
+        if self._behind is None or self._behind[:2] != (fig, sent):
+            self._behind = (fig, sent, now)
+        return now - self._behind[2] >= AHEAD_S
 
     def close(self) -> None:
         self._closed.set()

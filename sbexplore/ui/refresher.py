@@ -23,8 +23,11 @@ class Budget:
     max_pause: float
 
 
-# a run at full speed: training comes first, yet the views move at least once a second
-FULL_SPEED = Budget(duty=0.05, max_pause=1.0)
+# a run at full speed: training comes first, yet the views move at least once a second. The
+# share is of wall time in this thread; a redraw also costs the front-end's messages and slows
+# training's own threads, so 2.5% here costs about 5% of training throughput (5% cost ~10%:
+# BENCHMARKS.md "Live view cost")
+FULL_SPEED = Budget(duty=0.025, max_pause=1.0)
 # every live run paced: it idles most of each epoch, so the views may use that time, and move at
 # least twice a second (a class on one server: each tab, whatever the other kernels cost)
 PACED = Budget(duty=0.15, max_pause=0.5)
