@@ -6,7 +6,9 @@ server logged every kernel warm). k headless Chromium tabs open the link togethe
 ready when its Start button shows. Also prints what `--students` measured for one kernel, and
 the capacity it implies here and for a 16-core, 64 GB server (an estimate from those numbers).
 
-    python -m benchmarks.bench_warm_tabs [--tabs 1 2 4]
+    python -m benchmarks.bench_warm_tabs [--tabs 1 2 4] [--modes cold warm] [--limit-s 300]
+
+A tab not ready within `--limit-s` counts as not ready (printed as "k of n ready").
 """
 
 from __future__ import annotations
@@ -44,14 +46,16 @@ def _server(argv: list[str], cwd: str, warm: int) -> tuple[subprocess.Popen, lis
     end = time.time() + 300
     while time.time() < end:
         listening = socket.socket().connect_ex(("127.0.0.1", port)) == 0
-        if listening and sum("a kernel is warm" in x for x in lines) >= warm:
+        if listening and sum(x.count("a kernel is warm") for x in lines) >= warm:
             return proc, lines, f"http://127.0.0.1:{port}/?token={token}"
         time.sleep(0.2)
     proc.kill()
     raise RuntimeError("the server did not get ready: " + "".join(lines)[-2000:])
 
 
-def open_tabs(url: str, k: int) -> list[float]:
+def open_tabs(url: str, k: int, limit_s: float = 300.0) -> list[float]:
+    """Seconds from opening until each tab was ready (inf: not within `limit_s`)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -64,23 +68,37 @@ def open_tabs(url: str, k: int) -> list[float]:
             pages.append(page)
         ready = []
         for page in pages:
-            page.locator(".widget-button", has_text="Start").wait_for(timeout=300_000)
-            ready.append(time.time() - t0)
+            left = max(1.0, limit_s - (time.time() - t0))
+            try:
+                page.locator(".widget-button", has_text="Start").wait_for(timeout=left * 1000)
+                ready.append(time.time() - t0)
+            except PlaywrightTimeout:
+                ready.append(float("inf"))
         browser.close()
     return ready
+
+
+def _cell(times: list[float]) -> str:
+    done = [t for t in times if t != float("inf")]
+    if not done:
+        return f"none of {len(times)} ready"
+    span = f"{done[0]:.1f} s" if len(times) == 1 else f"{min(done):.1f}-{max(done):.1f} s"
+    return span if len(done) == len(times) else f"{span} ({len(done)} of {len(times)} ready)"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tabs", type=int, nargs="+", default=[1, 2, 4])
+    ap.add_argument("--modes", nargs="+", choices=("cold", "warm"), default=["cold", "warm"])
+    ap.add_argument("--limit-s", type=float, default=300.0)
     a = ap.parse_args()
     print(f"# {hardware()}", flush=True)
     print("| tabs opened at once | cold: each tab starts its kernel | warm pool "
           "(`--students k`) | server start to warm pool |\n|---|---|---|---|", flush=True)
     plan = ""
     for k in a.tabs:
-        row = {}
-        for mode in ("cold", "warm"):
+        row = {"cold": [], "warm": [], "warm_start_s": float("nan")}
+        for mode in a.modes:
             with tempfile.TemporaryDirectory() as cwd:
                 argv = ([sys.executable, "-m", "voila", str(REPO / "notebooks" / "app.ipynb"),
                          "--strip_sources=True"] if mode == "cold" else
@@ -89,15 +107,15 @@ def main() -> None:
                 proc, lines, url = _server(argv, cwd, 0 if mode == "cold" else k)
                 row[f"{mode}_start_s"] = time.time() - t0
                 try:
-                    row[mode] = open_tabs(url, k)
+                    row[mode] = open_tabs(url, k, a.limit_s)
                 finally:
                     proc.terminate()
                     proc.wait(30)
                 if mode == "warm":
                     plan = "".join(x for x in lines if x.startswith("  "))
-        print(f"| {k} | " + " | ".join(
-            f"{min(row[m]):.1f}-{max(row[m]):.1f} s" if k > 1 else f"{row[m][0]:.1f} s"
-            for m in ("cold", "warm")) + f" | {row['warm_start_s']:.0f} s |", flush=True)
+        print(f"| {k} | " + " | ".join(_cell(row[m]) if row[m] else "not run"
+                                       for m in ("cold", "warm")) +
+              f" | {row['warm_start_s']:.0f} s |", flush=True)
     print("\nwhat `sbexplore app --students` printed (the last run):\n" + plan)
     m = json.loads(subprocess.run([sys.executable, "-m", "sbexplore.ui.probe"],
                                   capture_output=True, text=True, check=True).stdout)

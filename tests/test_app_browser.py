@@ -42,9 +42,9 @@ class Output:
                 self.new.notify_all()
 
     def wait_for(self, text: str, timeout_s: float, times: int = 1) -> str:
-        """The first line containing `text`, once the server printed `times` such lines."""
+        """The first line containing `text`, once the server printed it `times` times."""
         with self.new:
-            ok = self.new.wait_for(lambda: sum(text in x for x in self.lines) >= times,
+            ok = self.new.wait_for(lambda: sum(x.count(text) for x in self.lines) >= times,
                                    timeout_s)
             if not ok:
                 pytest.fail(f"the app never printed {text!r}: {''.join(self.lines)[-2000:]}")
@@ -251,8 +251,8 @@ KERNEL_ID_JS = ("() => JSON.parse(document.getElementById('jupyter-config-data')
 
 def test_a_killed_kernel_recovers_on_reload_and_the_others_go_on(app_server, browser):
     """A student's kernel dies mid-run (killed, as the OS would on memory pressure): the other
-    student's run goes on, the server stays up, and the first student's reload gets a fresh
-    kernel that trains."""
+    student's run goes on, the server stays up, the first student's page says to reload, and
+    the reload gets a fresh kernel that trains."""
     url, out, _ = app_server
     opened = []
     try:
@@ -265,8 +265,12 @@ def test_a_killed_kernel_recovers_on_reload_and_the_others_go_on(app_server, bro
         killed = a.evaluate(KERNEL_ID_JS)
         assert killed and killed != b.evaluate(KERNEL_ID_JS)
         assert subprocess.run(["pkill", "-KILL", "-f", f"kernel-{killed}.json"]).returncode == 0
+        t = time.time()
         sb = _wait_running(b, sb)  # the other student's run goes on
         _wait_running(b, sb)
+        # the page whose kernel died says so (no heartbeat for lifeline.SILENT_S)
+        a.locator(".sbexplore-lost", has_text="Reload the page").wait_for(timeout=60_000)
+        lost_s = time.time() - t
         t = time.time()
         a.reload(wait_until="commit", timeout=120_000)
         a.locator(".widget-button", has_text="Start").wait_for(timeout=120_000)
@@ -278,7 +282,8 @@ def test_a_killed_kernel_recovers_on_reload_and_the_others_go_on(app_server, bro
         _wait_running(b, _wait_running(b))  # and b still trains
         with urllib.request.urlopen(url, timeout=60) as resp:  # the server never restarted
             assert resp.status == 200
-        print(f"\n[app] after its kernel was killed, a reload showed Start in {reload_s:.1f} s")
+        print(f"\n[app] {lost_s:.1f} s after its kernel was killed the page said so; a reload "
+              f"showed Start in {reload_s:.1f} s")
     finally:
         for page in opened:
             page.close()

@@ -18,6 +18,7 @@ from sbexplore.config import RunConfig
 from sbexplore.ui.classroom import Limits, apply_limits, limits_from_env
 from sbexplore.ui.dashboard import Dashboard
 from sbexplore.ui.lesson import LESSON_PACE_S, Experiment, Lesson
+from sbexplore.ui.lifeline import Lifeline
 from sbexplore.ui.room import reporter_from_env
 
 # digits + MLP: an epoch takes ~0.1 s of one core, so the pace, not the CPU, sets the speed
@@ -26,7 +27,8 @@ STOP_WAIT_S = 10.0  # a stopped run ends after its current step
 
 
 class App(w.VBox):
-    """The lesson (left) and the dashboard (right); `.dashboard` and `.lesson` to drive them."""
+    """The lesson (left) and the dashboard (right); `.dashboard` and `.lesson` to drive them,
+    `.lifeline` the banner shown when the page loses its kernel."""
 
     def __init__(self, limits: Limits | None = None, config: RunConfig = APP_CONFIG):
         self.limits = limits or limits_from_env()
@@ -38,8 +40,9 @@ class App(w.VBox):
         header = w.HTML("<h2 style='margin:4px 0'>Selective-Backprop, hands on</h2>"
                         "SB backprops only the examples with a high loss. Follow the lesson on "
                         "the left, or set your own run on the right and press <b>Start</b>.")
-        super().__init__([header, w.HBox([self.lesson, self.dashboard],
-                                         layout=w.Layout(flex_flow="row wrap"))])
+        self.lifeline = Lifeline()  # a banner if this page loses its kernel
+        super().__init__([header, self.lifeline, w.HBox([self.lesson, self.dashboard],
+                                                        layout=w.Layout(flex_flow="row wrap"))])
 
     def run_preset(self, exp: Experiment) -> list[Any]:
         return run_experiment(self.dashboard, exp, self.config)
@@ -89,6 +92,8 @@ def build_app(limits: Limits | None = None) -> App:
     t0 = time.perf_counter()
     app = App(limits)
     if preheated():
-        print(f"sbexplore app: a kernel is warm (pid {os.getpid()}, the app built in "
-              f"{time.perf_counter() - t0:.1f} s)", file=sys.__stderr__, flush=True)
+        # one write, so lines of kernels warming at once don't run into each other
+        sys.__stderr__.write(f"sbexplore app: a kernel is warm (pid {os.getpid()}, the app "
+                             f"built in {time.perf_counter() - t0:.1f} s)\n")
+        sys.__stderr__.flush()
     return app
