@@ -36,6 +36,7 @@ seconds = float(sys.argv[1])
 d = Dashboard(RunConfig(dataset="digits", model="mlp", epochs=100000, batch_size=64,
                         device="cpu", mislabel_fraction=0.1))
 run = d.start(pace=float(sys.argv[2]))  # the lesson's pace (0: as fast as it goes)
+print("training", flush=True)  # (bench_plot_changes waits for this line)
 time.sleep(5)  # past the start: imports done, the first epochs drawn
 r0 = d.refresher.redraws
 time.sleep(seconds)

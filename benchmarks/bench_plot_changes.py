@@ -8,18 +8,29 @@ counts the plot updates each tab *received* (the kernel's figure edits on the ta
 grouped into 100 ms windows): what the server delivers, whatever the browser then manages to draw.
 All tabs share one Chromium on the server's own 2 cores, which a class's laptops would not.
 
+`--watched w` (w < k) puts only w students in the browser; the other k - w train as processes
+like the app's kernels (`bench_classroom`'s student: one torch thread, the lesson's paced run, a
+Dashboard redrawing), so the server's 2 cores carry k students while the one Chromium draws w
+tabs, nearer a room where each student's browser is their own machine. (Those k - w send their
+redraws to no browser, so the Voilà server relays nothing for them.)
+
+    python -m benchmarks.bench_plot_changes --students 4 --watched 1
+
     python -m benchmarks.bench_plot_changes [--students 1 2 4 8] [--seconds 10]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 
+from benchmarks.bench_classroom import PACE_S, REPO, STUDENT
 from benchmarks.bench_warm_tabs import CHROMIUM, _server
 from benchmarks.common import hardware
 
@@ -99,22 +110,40 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--students", type=int, nargs="+", default=[1, 2, 4, 8])
     ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--watched", type=int, default=None,
+                    help="students in the browser (default: all); the others train headless")
     a = ap.parse_args()
     print(f"# {hardware()}\n| students training at once | plot changes drawn per second per tab "
           "(min / median / max) | tabs with >= 2 | plot updates received per second per tab "
           "(min / median / max) | tabs with >= 2 |\n|---|---|---|---|---|", flush=True)
     for k in a.students:
+        w = min(k, a.watched or k)
         with tempfile.TemporaryDirectory() as cwd:
             proc, _, url = _server([sys.executable, "-m", "sbexplore", "app",
-                                    f"--students={k}"], cwd, k)
+                                    f"--students={w}"], cwd, w)
+            headless = _headless_students(k - w, a.seconds + 120)
             try:
-                drawn, got = changes_per_tab(url, k, a.seconds)
+                drawn, got = changes_per_tab(url, w, a.seconds)
             finally:
-                proc.terminate()
-                proc.wait(30)
+                for p in [proc, *headless]:
+                    p.terminate()
+                    p.wait(30)
         cells = [f"{min(r):.1f} / {statistics.median(r):.1f} / {max(r):.1f} | "
-                 f"{sum(x >= 2 for x in r)} of {k}" for r in (drawn, got)]
-        print(f"| {k} | {' | '.join(cells)} |", flush=True)
+                 f"{sum(x >= 2 for x in r)} of {w}" for r in (drawn, got)]
+        who = f"{k}" if w == k else f"{k} ({w} in the browser, {k - w} headless)"
+        print(f"| {who} | {' | '.join(cells)} |", flush=True)
+
+
+def _headless_students(n: int, seconds: float) -> list[subprocess.Popen]:
+    """`n` students training paced runs with a Dashboard each, outside the browser; returns
+    once all of them train."""
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    procs = [subprocess.Popen([sys.executable, "-c", STUDENT, str(seconds), str(PACE_S)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              text=True) for _ in range(n)]
+    for p in procs:
+        assert p.stdout.readline().strip() == "training", "a headless student did not start"
+    return procs
 
 
 if __name__ == "__main__":
