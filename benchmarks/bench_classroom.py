@@ -36,7 +36,7 @@ seconds = float(sys.argv[1])
 d = Dashboard(RunConfig(dataset="digits", model="mlp", epochs=100000, batch_size=64,
                         device="cpu", mislabel_fraction=0.1))
 run = d.start(pace=float(sys.argv[2]))  # the lesson's pace (0: as fast as it goes)
-print("training", flush=True)  # (bench_plot_changes waits for this line)
+print("training", flush=True)  # (spawn waits for this line)
 time.sleep(5)  # past the start: imports done, the first epochs drawn
 r0 = d.refresher.redraws
 time.sleep(seconds)
@@ -50,11 +50,20 @@ d.close()
 """
 
 
-def students(k: int, seconds: float, pace: float = PACE_S) -> list[dict]:
+def spawn(k: int, seconds: float, pace: float = PACE_S) -> list[subprocess.Popen]:
+    """`k` student processes (each trains `seconds` after its start, then prints its numbers);
+    returns once every one trains."""
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
     procs = [subprocess.Popen([sys.executable, "-c", STUDENT, str(seconds), str(pace)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
              for _ in range(k)]
+    for p in procs:
+        assert p.stdout.readline().strip() == "training", "a student process did not start"
+    return procs
+
+
+def students(k: int, seconds: float, pace: float = PACE_S) -> list[dict]:
+    procs = spawn(k, seconds, pace)
     out = []
     for p in procs:
         text, _ = p.communicate(timeout=seconds * 2 + 300)

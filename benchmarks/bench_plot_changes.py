@@ -22,15 +22,13 @@ redraws to no browser, so the Voilà server relays nothing for them.)
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
-from benchmarks.bench_classroom import PACE_S, REPO, STUDENT
+from benchmarks.bench_classroom import spawn
 from benchmarks.bench_warm_tabs import CHROMIUM, _server
 from benchmarks.common import hardware
 
@@ -121,7 +119,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as cwd:
             proc, _, url = _server([sys.executable, "-m", "sbexplore", "app",
                                     f"--students={w}"], cwd, w)
-            headless = _headless_students(k - w, a.seconds + 120)
+            headless = spawn(k - w, a.seconds + 120)  # train outside the browser
             try:
                 drawn, got = changes_per_tab(url, w, a.seconds)
             finally:
@@ -132,19 +130,3 @@ def main() -> None:
                  f"{sum(x >= 2 for x in r)} of {w}" for r in (drawn, got)]
         who = f"{k}" if w == k else f"{k} ({w} in the browser, {k - w} headless)"
         print(f"| {who} | {' | '.join(cells)} |", flush=True)
-
-
-def _headless_students(n: int, seconds: float) -> list[subprocess.Popen]:
-    """`n` students training paced runs with a Dashboard each, outside the browser; returns
-    once all of them train."""
-    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
-    procs = [subprocess.Popen([sys.executable, "-c", STUDENT, str(seconds), str(PACE_S)],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              text=True) for _ in range(n)]
-    for p in procs:
-        assert p.stdout.readline().strip() == "training", "a headless student did not start"
-    return procs
-
-
-if __name__ == "__main__":
-    main()

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from benchmarks.common import hardware
+from sbexplore.ui.app import WARM
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -46,7 +47,7 @@ def _server(argv: list[str], cwd: str, warm: int) -> tuple[subprocess.Popen, lis
     end = time.time() + 300
     while time.time() < end:
         listening = socket.socket().connect_ex(("127.0.0.1", port)) == 0
-        if listening and sum(x.count("a kernel is warm") for x in lines) >= warm:
+        if listening and sum(x.count(WARM) for x in lines) >= warm:
             return proc, lines, f"http://127.0.0.1:{port}/?token={token}"
         time.sleep(0.2)
     proc.kill()

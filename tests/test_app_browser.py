@@ -18,6 +18,8 @@ import pytest
 from labserver import _free_port
 from nbexec import kernel_env
 
+from sbexplore.ui.app import WARM
+
 STATUS_JS = """(page) => [...document.querySelectorAll('.widget-html-content')]
     .map(e => e.innerText).find(t => t.includes('candidate batches')) || ''"""
 
@@ -75,7 +77,7 @@ def app_server(tmp_path):
     try:
         first = out.wait_for("sbexplore app:", 300)  # the URL line, printed once
         out.teacher_url = out.wait_for("the teacher's view", 60).split(": ", 1)[1].strip()
-        out.wait_for("a kernel is warm", 300, times=STUDENTS)  # each kernel of the pool
+        out.wait_for(WARM, 300, times=STUDENTS)  # each kernel of the pool
     except BaseException:
         proc.kill()
         raise

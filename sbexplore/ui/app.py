@@ -24,6 +24,7 @@ from sbexplore.ui.room import reporter_from_env
 # digits + MLP: an epoch takes ~0.1 s of one core, so the pace, not the CPU, sets the speed
 APP_CONFIG = RunConfig(dataset="digits", model="mlp", device="cpu", mislabel_fraction=0.1)
 STOP_WAIT_S = 10.0  # a stopped run ends after its current step
+WARM = "a kernel is warm"  # what each kernel of the warm pool logs once it is ready
 
 
 class App(w.VBox):
@@ -93,7 +94,7 @@ def build_app(limits: Limits | None = None) -> App:
     app = App(limits)
     if preheated():
         # one write, so lines of kernels warming at once don't run into each other
-        sys.__stderr__.write(f"sbexplore app: a kernel is warm (pid {os.getpid()}, the app "
-                             f"built in {time.perf_counter() - t0:.1f} s)\n")
+        sys.__stderr__.write(f"sbexplore app: {WARM} (pid {os.getpid()}, the app built in "
+                             f"{time.perf_counter() - t0:.1f} s)\n")
         sys.__stderr__.flush()
     return app
